@@ -1,0 +1,17 @@
+using RestoreTools.Engine.Disks;
+
+namespace RestoreTools.Engine.FileSystems;
+
+/// <summary>What a superblock says: the type name as blkid spells it, label and UUID where the format has them.</summary>
+public sealed record FileSystemInfo(string Type, string? Label = null, string? Uuid = null, string? Version = null)
+{
+    /// <summary>False for signatures that are not mountable filesystems (swap, LVM2_member, crypto_LUKS, ...).</summary>
+    public bool IsMountable { get; init; } = true;
+}
+
+/// <summary>Recognises one on-disk format from its superblock, without mounting.</summary>
+public interface IFileSystemProbe
+{
+    /// <summary>Returns the format's description, or null when the signature is absent.</summary>
+    FileSystemInfo? Probe(IBlockReader device);
+}

@@ -1,0 +1,31 @@
+using Tmds.Linux;
+
+namespace RestoreTools.Engine.Native;
+
+/// <summary>mknod for block devices: inside a restore VM there is no udev to make them.</summary>
+public static unsafe class DeviceNodes
+{
+    public static void CreateBlockNode(string path, uint major, uint minor)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        fixed (byte* p = Sys.Z(path))
+        {
+            if (LibC.mknod(p, LibC.S_IFBLK | 0x180 /* 0600 */, Sys.MakeDev(major, minor)) == 0) return;
+            int e = Sys.Errno;
+            if (e != Sys.EEXIST) throw new NativeException("mknod", e, path);
+        }
+    }
+
+    /// <summary>The major:minor of a block node, or null when path is not a block device.</summary>
+    public static (uint Major, uint Minor)? GetDeviceNumber(string path)
+    {
+        stat st;
+        fixed (byte* p = Sys.Z(path))
+            if (LibC.stat(p, &st) != 0) return null;
+        if ((st.st_mode & LibC.S_IFMT) != LibC.S_IFBLK) return null;
+        ulong dev = st.st_rdev;
+        uint major = (uint)(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
+        uint minor = (uint)(((dev >> 12) & 0xffffff00) | (dev & 0xff));
+        return (major, minor);
+    }
+}
