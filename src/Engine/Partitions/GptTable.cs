@@ -29,13 +29,18 @@ public static class GptTable
     /// <paramref name="problem"/> is then set if a GPT signature was seen but neither the primary
     /// nor the backup header (with its entry array) was valid.
     /// </summary>
-    public static PartitionTable? TryRead(IBlockReader reader, out string? problem)
+    public static PartitionTable? TryRead(IBlockReader reader, out string? problem) =>
+        TryRead(reader, out problem, out _);
+
+    /// <summary>As above; <paramref name="fromBackup"/> tells that the primary was unusable.</summary>
+    public static PartitionTable? TryRead(IBlockReader reader, out string? problem, out bool fromBackup)
     {
         problem = null;
+        fromBackup = false;
         int first = reader.SectorSize == 4096 ? 4096 : 512;
         foreach (int ss in new[] { first, first == 512 ? 4096 : 512 })
         {
-            var table = TryRead(reader, ss, out var p);
+            var table = TryRead(reader, ss, out var p, out fromBackup);
             if (table != null)
             {
                 problem = null;
@@ -47,9 +52,10 @@ public static class GptTable
     }
 
     /// <summary>Reads a GPT addressed in sectors of <paramref name="ss"/> bytes.</summary>
-    public static PartitionTable? TryRead(IBlockReader reader, int ss, out string? problem)
+    public static PartitionTable? TryRead(IBlockReader reader, int ss, out string? problem, out bool fromBackup)
     {
         problem = null;
+        fromBackup = false;
         long lastLba = reader.Length / ss - 1;
         if (lastLba < 2) return null; // too small for PMBR + header + anything
 
@@ -112,6 +118,7 @@ public static class GptTable
                     problem = $"GPT ({ss}-byte sectors) unreadable: primary header at LBA 1: {primaryError}; backup header {backupError}";
                 return null;
             }
+            fromBackup = true;
             warnings.Add($"GPT primary header or entry array at LBA 1 is damaged ({primaryError}); using the backup at LBA {used.MyLba}");
         }
 
