@@ -1,4 +1,6 @@
+using RestoreTools.Engine.Browsing;
 using RestoreTools.Engine.Buckets;
+using RestoreTools.Engine.Export;
 using RestoreTools.Engine.Disks;
 using RestoreTools.Engine.Mounting;
 using RestoreTools.Engine.Paths;
@@ -119,6 +121,20 @@ public sealed class RestoreEngine : IRestoreEngine
         var resolvedKind = rest.Count == 0 ? ResolvedKind.Bucket : ResolvedKind.Item;
         return new ResolvedPath(display, resolvedKind, disk, kind.Type, source!.Component, inner, local, bucket, []);
     }
+
+    public RestoreItem GetItem(string restorePath) => throw new NotImplementedException("browse: in progress");
+
+    public IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("browse: in progress");
+
+    public Stream OpenRead(string restorePath, long offset = 0, long? length = null) =>
+        throw new NotImplementedException("browse: in progress");
+
+    public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("export: in progress");
+
+    public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("copy: in progress");
 
     public void Dispose()
     {
