@@ -114,8 +114,10 @@ function Invoke-BuildTask {
     Write-Step "Module layout: $ModuleDir"
     $publishDir = Join-Path ([IO.Path]::GetTempPath()) "restoretools-publish-$PID"
     try {
+        # --no-build: the solution build above already built the module for linux-x64 (its csproj
+        # sets the RID); rebuilding here would flip the engine's restore between RID and no RID.
         Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Module/RestoreTools.Module.csproj'),
-            '-c', $Configuration, '-r', 'linux-x64', '--self-contained', 'false', '-o', $publishDir, '--nologo')
+            '-c', $Configuration, '-r', 'linux-x64', '--self-contained', 'false', '-o', $publishDir, '--nologo', '--no-build')
         if (-not (Test-Path (Join-Path $publishDir 'RestoreTools.dll'))) {
             throw "dotnet publish did not produce RestoreTools.dll in $publishDir."
         }
@@ -189,7 +191,8 @@ function Invoke-UnitTests {
         $get = { param($Name) $v = $counters.GetAttribute($Name); if ($v) { [int]$v } else { 0 } }
         $r.Passed = & $get 'passed'
         $r.Failed = (& $get 'failed') + (& $get 'error') + (& $get 'timeout') + (& $get 'aborted')
-        $r.Skipped = & $get 'notExecuted'
+        # The trx logger counts skipped tests only as total - executed (notExecuted stays 0).
+        $r.Skipped = [Math]::Max((& $get 'notExecuted'), (& $get 'total') - (& $get 'executed'))
     } catch {
         $r.RunnerError = "cannot read the counters in ${trx}: $_"
         return $r
@@ -203,7 +206,7 @@ function Invoke-UnitTests {
 
 function Get-PesterManifest {
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/pester/Pester.Restore.csproj'), '--nologo', '-v', 'q')
-    $line = (& dotnet nuget locals global-packages -l) -match '^global-packages:' | Select-Object -First 1
+    $line = @(& dotnet nuget locals global-packages -l) -match '^global-packages:' | Select-Object -First 1
     if (-not $line) { throw "'dotnet nuget locals global-packages -l' did not name the global packages folder." }
     $packages = ($line -replace '^global-packages:\s*', '').Trim()
     $psd1 = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
