@@ -35,6 +35,8 @@ public sealed class RealImageProbeTests
         ["fat16"] = new(t => Mkfs(t, 32 * MiB, "mkfs.vfat", "-F", "16", "-n", "LAB16"), "vfat", "LAB16", "FAT16"),
         ["fat32"] = new(t => Mkfs(t, 64 * MiB, "mkfs.vfat", "-F", "32", "-n", "LAB32"), "vfat", "LAB32", "FAT32"),
         ["fat-nolabel"] = new(t => Mkfs(t, 16 * MiB, "mkfs.vfat"), "vfat", null, "FAT16"),
+        // Root-directory label entry deleted, boot-sector label kept: blkid reports no LABEL (only LABEL_FATBOOT).
+        ["fat-bootlabel-only"] = new(t => FatWithoutRootLabel(t), "vfat", null, "FAT16"),
         ["ntfs"] = new(t => Mkfs(t, 64 * MiB, "mkntfs", "-q", "-F", "-f", "-L", "NtfsVolume"), "ntfs", "NtfsVolume", null),
         ["exfat"] = new(t => Mkfs(t, 64 * MiB, "mkfs.exfat", "-L", "ExLabel"), "exfat", "ExLabel", "1.0"),
         ["iso9660"] = new(t => Iso(t, "MY_ISO_LABEL", joliet: false), "iso9660", "MY_ISO_LABEL", null),
@@ -52,6 +54,16 @@ public sealed class RealImageProbeTests
     };
 
     public static TheoryData<string> Formats() => new(Cases.Keys);
+
+    private static string FatWithoutRootLabel(ProbeTempDir t)
+    {
+        string img = Mkfs(t, 16 * MiB, "mkfs.vfat", "-F", "16", "-n", "BOOTONLY");
+        byte[] bs = new byte[512];
+        using (var fs = File.OpenRead(img)) fs.ReadExactly(bs);
+        int bps = BitConverter.ToUInt16(bs, 11), reserved = BitConverter.ToUInt16(bs, 14), fatLen = BitConverter.ToUInt16(bs, 22);
+        WriteAt(img, (long)(reserved + fatLen * bs[16]) * bps, [0xE5]);   // mark the first root entry (the label) deleted
+        return img;
+    }
 
     private static string Iso(ProbeTempDir t, string label, bool joliet)
     {
