@@ -46,8 +46,12 @@ public sealed class RealImageProbeTests
         // erofs-utils 1.5 (Debian 12) has no label option; the UUID is fixed with -U instead.
         ["erofs"] = new(t => { var img = t.File("fs.img"); Run("mkfs.erofs", "--quiet", "-U6f1d3c2a-5b4e-4a9d-8c7b-0e1f2a3b4c5d", img, MakeContent(t)); return img; },
             "erofs", null, null),
+        // ...so the label test writes volume_name (superblock + 64) and re-seals the superblock crc32c.
+        ["erofs-volname"] = new(t => ErofsWithVolname(t, "erolabel"), "erofs", "erolabel", null),
         ["ufs2"] = new(t => Ufs(t, 2), "ufs", null, "2"),
         ["ufs1"] = new(t => Ufs(t, 1), "ufs", null, "1"),
+        // makefs cannot set a volume name: write fs_volname (superblock + 680) into the superblock makefs made.
+        ["ufs2-volname"] = new(t => UfsWithVolname(t, "ufsvolume"), "ufs", "ufsvolume", "2"),
         ["swap"] = new(t => Mkfs(t, 16 * MiB, "mkswap", "-L", "swaplabel"), "swap", "swaplabel", "1", Mountable: false),
         ["luks1"] = new(t => Luks(t, "luks1", null), "crypto_LUKS", null, "1", Mountable: false),
         ["luks2"] = new(t => Luks(t, "luks2", "cryptlabel"), "crypto_LUKS", "cryptlabel", "2", Mountable: false),
@@ -80,6 +84,40 @@ public sealed class RealImageProbeTests
     {
         string img = t.File("fs.img");
         Run("makefs", "-t", "ffs", "-o", $"version={version}", "-s", "8m", img, MakeContent(t));
+        return img;
+    }
+
+    private static string UfsWithVolname(ProbeTempDir t, string name)
+    {
+        string img = Ufs(t, 2);
+        byte[] head = new byte[0x50000];
+        using (var fs = File.OpenRead(img)) fs.ReadExactly(head);
+        // NetBSD makefs puts the UFS2 superblock at 8 KiB, FreeBSD newfs at 64 KiB: patch wherever fs_magic is.
+        long sb = new long[] { 0, 8192, 65536, 262144 }.First(o => BitConverter.ToUInt32(head, (int)o + 1372) == 0x19540119);
+        WriteAt(img, sb + 680, System.Text.Encoding.ASCII.GetBytes(name));
+        return img;
+    }
+
+    private static string ErofsWithVolname(ProbeTempDir t, string name)
+    {
+        string img = t.File("fs.img");
+        Run("mkfs.erofs", "--quiet", img, MakeContent(t));
+        byte[] head = new byte[4096];
+        using (var fs = File.OpenRead(img)) fs.ReadExactly(head);
+        System.Text.Encoding.ASCII.GetBytes(name).CopyTo(head, 1024 + 64);
+        if ((BitConverter.ToUInt32(head, 1024 + 8) & 1) != 0)              // feature_compat SB_CHKSUM
+        {
+            int blockSize = 1 << head[1024 + 12];
+            Array.Clear(head, 1024 + 4, 4);
+            uint crc = 0xFFFFFFFF;
+            foreach (byte b in head.AsSpan(1024, blockSize - 1024))
+            {
+                crc ^= b;
+                for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+            }
+            BitConverter.GetBytes(crc).CopyTo(head, 1024 + 4);
+        }
+        WriteAt(img, 0, head);
         return img;
     }
 

@@ -128,4 +128,20 @@ internal static class SyntheticImages
             }
         }
     }
+
+    /// <summary>
+    /// A bare UFS2 superblock where FreeBSD newfs puts it (64 KiB): fs_id at 144, fs_volname at 680,
+    /// fs_magic 0x19540119 at 1372 (layout of struct fs in ufs/ffs/fs.h).
+    /// </summary>
+    public static void WriteUfs2Superblock(string path, string volname)
+    {
+        var sb = new byte[1376];
+        BinaryPrimitives.WriteUInt32LittleEndian(sb.AsSpan(48), 32768);        // fs_bsize
+        BinaryPrimitives.WriteUInt32LittleEndian(sb.AsSpan(52), 4096);         // fs_fsize
+        BinaryPrimitives.WriteUInt32LittleEndian(sb.AsSpan(144), 0x5f3a9c01);  // fs_id[0]
+        BinaryPrimitives.WriteUInt32LittleEndian(sb.AsSpan(148), 0x0badf00d);  // fs_id[1]
+        Encoding.ASCII.GetBytes(volname).CopyTo(sb, 680);
+        BinaryPrimitives.WriteUInt32LittleEndian(sb.AsSpan(1372), 0x19540119); // fs_magic
+        ProbeTestSupport.WriteAt(path, 65536, sb);
+    }
 }

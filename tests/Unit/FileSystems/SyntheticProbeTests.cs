@@ -6,7 +6,7 @@ namespace RestoreTools.Tests.Unit.FileSystems;
 
 /// <summary>
 /// Formats whose tools cannot build an image on a plain file here (mdadm, pvcreate) or do not exist in
-/// Debian 12 (zpool). The headers come from SyntheticImages; where blkid recognises the synthetic image,
+/// Debian 12 (zpool; and no FreeBSD newfs for a UFS2 superblock at 64 KiB, makefs puts it at 8 KiB). The headers come from SyntheticImages; where blkid recognises the synthetic image,
 /// its TYPE/LABEL/UUID are the reference too.
 /// </summary>
 public sealed class SyntheticProbeTests
@@ -23,6 +23,7 @@ public sealed class SyntheticProbeTests
         { "md11", "linux_raid_member", "host:md11", "01234567-89ab-cdef-0011-223344556677", "1.1" },
         { "md12", "linux_raid_member", "host:md12", "01234567-89ab-cdef-0011-223344556677", "1.2" },
         { "zfs", "zfs_member", "tank", "1234567890123456789", "5000" },
+        { "ufs2-64k", "ufs", "freebsdroot", "5f3a9c010badf00d", "2" },
     };
 
     private static string Build(ProbeTempDir tmp, string format)
@@ -37,6 +38,7 @@ public sealed class SyntheticProbeTests
             case "md11": SyntheticImages.WriteMd1(img, Size, 1, "host:md11"); break;
             case "md12": SyntheticImages.WriteMd1(img, Size, 2, "host:md12"); break;
             case "zfs": SyntheticImages.WriteZfsLabels(img, "tank"); break;
+            case "ufs2-64k": SyntheticImages.WriteUfs2Superblock(img, "freebsdroot"); break;
             default: throw new ArgumentOutOfRangeException(nameof(format));
         }
         return img;
@@ -56,7 +58,7 @@ public sealed class SyntheticProbeTests
         Assert.Equal(label, info.Label);
         Assert.Equal(uuid, info.Uuid);
         Assert.Equal(version, info.Version);
-        Assert.False(info.IsMountable);
+        Assert.Equal(type == "ufs", info.IsMountable);
         Assert.Single(FileSystemProber.DefaultProbes, p => p.Probe(reader) is not null);
 
         // blkid recognises all of these synthetic headers; it must agree with us.
