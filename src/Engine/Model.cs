@@ -66,6 +66,10 @@ public enum RestoreErrorCode
     DetachFailed,
     NameInUse,
     NotSupported,
+    NotAFile,
+    ReadFailed,
+    TargetExists,
+    WriteFailed,
 }
 
 public sealed class RestoreException(RestoreErrorCode code, string message, string? target = null, Exception? inner = null)
