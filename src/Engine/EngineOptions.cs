@@ -15,6 +15,16 @@ public sealed record EngineOptions
     /// <summary>Mount points: MountRoot/disk/type/component.</summary>
     public string MountRoot { get; init; } = "/run/restoretools/mnt";
 
+    /// <summary>
+    /// Whether virtio disks (/sys/block/vd*) are restore disks. True inside a restore VM (its /init
+    /// leaves a marker file), where every virtio disk is an image; false on a host, whose own
+    /// system disks are often virtio too.
+    /// </summary>
+    public bool ScanVirtio { get; init; } = File.Exists(RestoreVmMarker);
+
+    /// <summary>The file a restore VM's /init creates.</summary>
+    public const string RestoreVmMarker = "/etc/restoretools/restore-vm";
+
     /// <summary>Receives warnings (an unreadable serial, a bucket that failed to probe).</summary>
     public Action<string>? Warning { get; init; }
 }

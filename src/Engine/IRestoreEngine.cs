@@ -1,3 +1,6 @@
+using RestoreTools.Engine.Browsing;
+using RestoreTools.Engine.Export;
+
 namespace RestoreTools.Engine;
 
 /// <summary>
@@ -32,4 +35,22 @@ public interface IRestoreEngine : IDisposable
     /// a full path mounts its bucket on demand and gives the local path inside that filesystem.
     /// </summary>
     ResolvedPath Resolve(string restorePath);
+
+    /// <summary>One item: a file, folder or link inside a bucket, or a disk, type or component.</summary>
+    RestoreItem GetItem(string restorePath);
+
+    /// <summary>
+    /// The entries of a folder, streamed as they are read (constant memory for any folder size).
+    /// At partial paths the entries are disks, bucket types or components. Symlinks are entries, never followed.
+    /// </summary>
+    IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default);
+
+    /// <summary>A file's bytes from offset, at most length of them.</summary>
+    Stream OpenRead(string restorePath, long offset = 0, long? length = null);
+
+    /// <summary>Writes a file or a tree to output as an archive (or a single file raw), in constant memory.</summary>
+    ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Copies a file or a tree to a local folder, keeping modes, mtimes and symlinks as links.</summary>
+    ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default);
 }

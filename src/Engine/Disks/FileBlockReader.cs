@@ -35,7 +35,7 @@ public sealed class FileBlockReader : IBlockReader, IDisposable
     {
         // RandomAccess.GetLength is 0 for block devices; sysfs or BLKGETSIZE64 give their size.
         long len = RandomAccess.GetLength(handle);
-        if (len > 0) return len;
+        if (len > 0 || Native.DeviceNodes.GetDeviceNumber(path) is null) return len;
         return Native.BlockDeviceIoctl.GetSize(handle);
     }
 

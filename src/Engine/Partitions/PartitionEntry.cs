@@ -13,7 +13,14 @@ public sealed record PartitionEntry(
 {
     public long StartBytes => StartSector * SectorSize;
     public long SizeBytes => SectorCount * SectorSize;
+
+    /// <summary>GPT attribute bits (entry offset 48); for MBR the boot indicator byte (0x80 = active).</summary>
+    public ulong Attributes { get; init; }
 }
 
 /// <summary>A parsed table: "gpt" or "dos" (sfdisk's label names), its disk id and its partitions.</summary>
-public sealed record PartitionTable(string Label, string? DiskId, IReadOnlyList<PartitionEntry> Partitions, IReadOnlyList<string> Warnings);
+public sealed record PartitionTable(string Label, string? DiskId, IReadOnlyList<PartitionEntry> Partitions, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Sector size the table was found with (a 4K-disk image read through a 512 reader says 4096).</summary>
+    public int SectorSize { get; init; } = 512;
+}

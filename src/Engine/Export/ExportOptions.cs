@@ -1,0 +1,30 @@
+namespace RestoreTools.Engine.Export;
+
+public enum ExportFormat { Tar, TarGz, TarZst, Zip, Raw }
+
+public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar)
+{
+    /// <summary>Stop at the first unreadable entry instead of reporting it and going on.</summary>
+    public bool StopOnError { get; init; }
+
+    /// <summary>Receives each entry that could not be read (path, reason) when going on.</summary>
+    public Action<string, string>? OnError { get; init; }
+}
+
+public sealed record CopyOptions
+{
+    public bool Recurse { get; init; } = true;
+
+    /// <summary>Overwrite existing files; without it an existing target is an error for that item.</summary>
+    public bool Force { get; init; }
+
+    public bool StopOnError { get; init; }
+
+    public Action<string, string>? OnError { get; init; }
+}
+
+/// <summary>Progress of an export or copy: what is done so far, and the total when known.</summary>
+public sealed record TransferProgress(long BytesDone, long FilesDone, string? CurrentPath, long? BytesTotal = null, long? FilesTotal = null);
+
+/// <summary>What an export or copy did.</summary>
+public sealed record ExportResult(long Bytes, long Files, long Directories, long Symlinks, IReadOnlyList<string> Errors);

@@ -1,0 +1,23 @@
+using RestoreTools.Engine.Disks;
+using static RestoreTools.Engine.FileSystems.ProbeBytes;
+
+namespace RestoreTools.Engine.FileSystems;
+
+/// <summary>EROFS: little-endian superblock at 1024.</summary>
+public sealed class ErofsProbe : SuperblockProbe
+{
+    private const long SuperblockOffset = 1024;
+    private const uint Magic = 0xE0F5E1E2;
+
+    protected override FileSystemInfo? ProbeCore(IBlockReader device)
+    {
+        byte[]? sb = device.TryRead(SuperblockOffset, 128);
+        if (sb is null || Le32(sb, 0) != Magic) return null;
+        byte blkszbits = sb[12];                                          // block size = 1 << blkszbits
+        if (blkszbits < 9 || blkszbits > 16) return null;
+
+        string? uuid = Uuid(sb.AsSpan(48, 16));                           // uuid
+        string? label = Label(sb.AsSpan(64, 16));                         // volume_name
+        return new FileSystemInfo("erofs", label, uuid);
+    }
+}

@@ -1,0 +1,28 @@
+namespace RestoreTools.Engine.Mounting;
+
+/// <summary>Per-filesystem mount data that keeps a read-only mount from touching the image.</summary>
+internal static class MountOptions
+{
+    public static string? For(string fsType) => fsType switch
+    {
+        // noload: never replay a dirty journal (a read-only mount would otherwise still write it).
+        "ext2" or "ext3" or "ext4" => "noload",
+        // norecovery: skip log replay; nouuid: two backups of one VM share a filesystem UUID.
+        "xfs" => "norecovery,nouuid",
+        // UFS needs its flavour named; FreeBSD images are UFS2.
+        "ufs" => "ufstype=ufs2",
+        "ntfs" => "utf8",
+        "ntfs3" => "iocharset=utf8",
+        "vfat" or "msdos" or "exfat" => "utf8",
+        "iso9660" => "utf8",
+        _ => null,
+    };
+
+    /// <summary>Kernel drivers to try for a probed type: ext2/ext3 are served by ext4 when built without them.</summary>
+    public static IEnumerable<string> DriversFor(string fsType) => fsType switch
+    {
+        "ext2" or "ext3" => [fsType, "ext4"],
+        "ntfs" => ["ntfs3", "ntfs"],
+        _ => [fsType],
+    };
+}

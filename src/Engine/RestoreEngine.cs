@@ -1,0 +1,272 @@
+using RestoreTools.Engine.Browsing;
+using RestoreTools.Engine.Buckets;
+using RestoreTools.Engine.Export;
+using RestoreTools.Engine.Disks;
+using RestoreTools.Engine.Mounting;
+using RestoreTools.Engine.Paths;
+
+namespace RestoreTools.Engine;
+
+/// <summary>The disk engine on this machine: scan, probe, mount and resolve.</summary>
+public sealed class RestoreEngine : IRestoreEngine
+{
+    private readonly EngineOptions _options;
+    private readonly DeviceNodeResolver _nodes;
+    private readonly VirtioDiskScanner _virtio;
+    private readonly ImageAttachments _images;
+    private readonly Mounter _mounter;
+    private readonly Dictionary<string, DiskContext> _contexts = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    public RestoreEngine(EngineOptions? options = null)
+    {
+        _options = options ?? new EngineOptions();
+        _nodes = new DeviceNodeResolver(_options);
+        _virtio = new VirtioDiskScanner(_options, _nodes);
+        _images = new ImageAttachments(_options, _nodes);
+        _mounter = new Mounter();
+    }
+
+    public IReadOnlyList<RestoreDisk> GetDisks() => Contexts().Select(ToDisk).ToList();
+
+    public RestoreDisk AttachImage(string imagePath, string? name = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var device = _images.Attach(imagePath, name, n => _virtio.Scan().Any(d => d.Name == n));
+        return ToDisk(Context(device));
+    }
+
+    public void DetachImage(string diskName)
+    {
+        var device = _images.Get(diskName)
+            ?? throw new RestoreException(RestoreErrorCode.DiskNotFound, $"no attached image named '{diskName}'", diskName);
+        foreach (var m in _mounter.All.Where(m => m.BucketPath.StartsWith("/" + diskName + "/", StringComparison.Ordinal)))
+            _mounter.Unmount(m.BucketPath);
+        _images.Detach(diskName);
+        lock (_gate) _contexts.Remove(device.KernelName);
+    }
+
+    public IReadOnlyList<RestoreBucket> GetBuckets(string? diskName = null)
+    {
+        var contexts = diskName is null ? Contexts() : [FindDisk(diskName)];
+        return contexts.SelectMany(c => c.Buckets(BucketCatalog.Kinds).Select(b => ToBucket(c, b))).ToList();
+    }
+
+    public RestoreBucket GetBucket(string bucketPath)
+    {
+        var (ctx, source, rest) = Locate(RestorePath.Parse(bucketPath));
+        if (source is null || rest.Count > 0)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{bucketPath}' does not name a bucket (/disk/type/component)", bucketPath);
+        return ToBucket(ctx, source);
+    }
+
+    public RestoreBucket Mount(string bucketPath)
+    {
+        var bucket = GetBucket(bucketPath);
+        return MountBucket(bucket);
+    }
+
+    public RestoreBucket Unmount(string bucketPath)
+    {
+        var bucket = GetBucket(bucketPath);
+        _mounter.Unmount(bucket.Path);
+        return bucket with { IsMounted = false, MountPoint = null };
+    }
+
+    public ResolvedPath Resolve(string restorePath)
+    {
+        var path = RestorePath.Parse(restorePath);
+        string display = path.ToString();
+        if (path.Segments.Count == 0)
+        {
+            var disks = GetDisks().Select(d => new RestorePathEntry(d.Name, "/" + d.Name, ResolvedKind.Disk, d.Size, d.PartitionTable)).ToList();
+            return new ResolvedPath("/", ResolvedKind.Root, null, null, null, null, null, null, disks);
+        }
+        path.RequireNames(2);
+        var ctx = FindDisk(path.Segments[0]);
+        string disk = ctx.Device.Name;
+        var buckets = ctx.Buckets(BucketCatalog.Kinds);
+        if (path.Segments.Count == 1)
+        {
+            var types = BucketCatalog.Kinds.Where(k => buckets.Any(b => b.Type == k.Type))
+                .Select(k => new RestorePathEntry(k.Type, RestorePath.Join(disk, k.Type), ResolvedKind.BucketType, null)).ToList();
+            return new ResolvedPath(RestorePath.Join(disk), ResolvedKind.Disk, disk, null, null, null, null, null, types);
+        }
+
+        var kind = KindOf(ctx, path.Segments[1], display);
+        var ofKind = buckets.Where(b => b.Type == kind.Type).ToList();
+        path.RequireNames(2 + kind.ComponentDepth);
+        if (path.Segments.Count < 2 + kind.ComponentDepth)
+        {
+            // Partial component path: list the components one level down (for lvm, VGs then LVs).
+            var prefix = path.Segments.Skip(2).ToList();
+            var children = ofKind
+                .Select(b => (b, parts: b.Component.Split('/')))
+                .Where(x => x.parts.Take(prefix.Count).SequenceEqual(prefix))
+                .GroupBy(x => x.parts[prefix.Count])
+                .OrderBy(g => g.Key, ComponentOrder.Instance)
+                .Select(g => new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]),
+                    ResolvedKind.Bucket, g.Count() == 1 ? g.First().b.Size : null, g.Count() == 1 ? g.First().b.FileSystem?.Type : null))
+                .ToList();
+            if (prefix.Count > 0 && children.Count == 0)
+                throw ComponentNotFound(display, string.Join('/', prefix), disk, kind.Type);
+            return new ResolvedPath(RestorePath.Join([disk, kind.Type, .. prefix]), ResolvedKind.BucketType, disk, kind.Type,
+                prefix.Count > 0 ? string.Join('/', prefix) : null, null, null, null, children);
+        }
+
+        var (_, source, rest) = Locate(path);
+        var bucket = MountBucket(ToBucket(ctx, source!));
+        var (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal: true, display);
+        var resolvedKind = rest.Count == 0 ? ResolvedKind.Bucket : ResolvedKind.Item;
+        return new ResolvedPath(display, resolvedKind, disk, kind.Type, source!.Component, inner, local, bucket, []);
+    }
+
+    public RestoreItem GetItem(string restorePath) => throw new NotImplementedException("browse: in progress");
+
+    public IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("browse: in progress");
+
+    public Stream OpenRead(string restorePath, long offset = 0, long? length = null) =>
+        throw new NotImplementedException("browse: in progress");
+
+    public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("export: in progress");
+
+    public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("copy: in progress");
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        var errors = new List<Exception>();
+        foreach (var m in _mounter.All)
+        {
+            try { _mounter.Unmount(m.BucketPath); } catch (Exception ex) { errors.Add(ex); }
+        }
+        foreach (var image in _images.List())
+        {
+            try { _images.Detach(image.Name); } catch (Exception ex) { errors.Add(ex); }
+        }
+        foreach (var e in errors) _options.Warning?.Invoke(e.Message);
+    }
+
+    private RestoreBucket MountBucket(RestoreBucket bucket)
+    {
+        if (bucket.IsMounted) return bucket;
+        if (bucket.Device is null || (bucket.FileSystem is not null && bucket.Error is not null))
+            throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: {bucket.Error ?? "it has no device"}", bucket.Path);
+        string mountPoint = Path.Combine(_options.MountRoot, SafeSegment(bucket.Disk), bucket.Type,
+            bucket.Component.Length == 0 ? "_" : bucket.Component);
+        var fs = bucket.FileSystem;
+        var record = _mounter.Mount(bucket.Path, bucket.Device, fs, mountPoint);
+        return bucket with { IsMounted = true, MountPoint = record.MountPoint };
+    }
+
+    /// <summary>Finds the disk, kind and bucket a full path names, and the rest of the path inside it.</summary>
+    private (DiskContext Ctx, BucketSource? Source, IReadOnlyList<string> Inner) Locate(RestorePath path)
+    {
+        string display = path.ToString();
+        if (path.Segments.Count < 2)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{display}' does not name a bucket (/disk/type/component)", display);
+        path.RequireNames(2);
+        var ctx = FindDisk(path.Segments[0]);
+        var kind = KindOf(ctx, path.Segments[1], display);
+        path.RequireNames(2 + kind.ComponentDepth);
+        if (path.Segments.Count < 2 + kind.ComponentDepth)
+            return (ctx, null, []);
+        string component = string.Join('/', path.Segments.Skip(2).Take(kind.ComponentDepth));
+        var source = ctx.Buckets(BucketCatalog.Kinds).FirstOrDefault(b => b.Type == kind.Type && b.Component == component)
+            ?? throw ComponentNotFound(display, component, ctx.Device.Name, kind.Type);
+        return (ctx, source, path.Segments.Skip(2 + kind.ComponentDepth).ToList());
+    }
+
+    private static RestoreException ComponentNotFound(string display, string component, string disk, string type)
+    {
+        string what = type == "part" && !int.TryParse(component, out _)
+            ? $"'{component}' is not a partition number" : $"disk '{disk}' has no {type} '{component}'";
+        return new RestoreException(RestoreErrorCode.ComponentNotFound, $"'{display}': {what}", display);
+    }
+
+    private static IBucketKind KindOf(DiskContext ctx, string type, string display)
+    {
+        var kind = BucketCatalog.Find(type);
+        if (kind is null || !ctx.Buckets(BucketCatalog.Kinds).Any(b => b.Type == type))
+        {
+            var present = ctx.Buckets(BucketCatalog.Kinds).Select(b => b.Type).Distinct().ToList();
+            string has = present.Count == 0 ? "none" : string.Join(", ", present);
+            throw new RestoreException(RestoreErrorCode.BucketTypeNotFound,
+                $"'{display}': disk '{ctx.Device.Name}' has no bucket type '{type}' (it has: {has})", display);
+        }
+        return kind;
+    }
+
+    private DiskContext FindDisk(string name)
+    {
+        var contexts = Contexts();
+        return DiskNameMatcher.Find(contexts, c => c.Device.Name, name)
+            ?? throw new RestoreException(RestoreErrorCode.DiskNotFound,
+                $"disk '{name}' not found (disks: {(contexts.Count == 0 ? "none" : string.Join(", ", contexts.Select(c => c.Device.Name)))})", name);
+    }
+
+    private List<DiskContext> Contexts()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var devices = _virtio.Scan().Concat(_images.List()).ToList();
+        lock (_gate)
+        {
+            foreach (var stale in _contexts.Keys.Except(devices.Select(d => d.KernelName)).ToList()) _contexts.Remove(stale);
+            return devices.Select(Context).ToList();
+        }
+    }
+
+    private DiskContext Context(DiskDevice device)
+    {
+        lock (_gate)
+        {
+            if (!_contexts.TryGetValue(device.KernelName, out var ctx) || ctx.Device != device)
+                _contexts[device.KernelName] = ctx = new DiskContext(device, _options, _nodes);
+            return ctx;
+        }
+    }
+
+    private RestoreDisk ToDisk(DiskContext ctx)
+    {
+        var d = ctx.Device;
+        var types = ctx.Buckets(BucketCatalog.Kinds).Select(b => b.Type).Distinct().ToList();
+        return new RestoreDisk(d.Name, d.DevicePath, d.KernelName, d.Size, d.Source, d.ImagePath, ctx.Table.Table?.Label, types);
+    }
+
+    private RestoreBucket ToBucket(DiskContext ctx, BucketSource b)
+    {
+        string path = RestorePath.Join(ctx.Device.Name, b.Type, b.Component);
+        var mount = _mounter.Get(path);
+        return new RestoreBucket(ctx.Device.Name, b.Type, b.Component, path, b.Device, b.Size,
+            b.FileSystem?.Type, b.FileSystem?.Label, b.FileSystem?.Uuid, mount is not null, mount?.MountPoint, b.Error)
+        {
+            Start = b.Start,
+            PartitionType = b.PartitionType,
+            PartitionTypeName = b.PartitionTypeName,
+            PartitionName = b.PartitionName,
+            PartitionUuid = b.PartitionUuid,
+        };
+    }
+
+    /// <summary>A disk name as one directory name: a serial may hold characters a path must not.</summary>
+    private static string SafeSegment(string name) =>
+        string.Concat(name.Select(c => c == '/' || c == '\0' || char.IsControl(c) ? '_' : c)) is var s && s is "." or ".." ? "_" + s : s;
+
+    /// <summary>Numbers in numeric order (2 before 10), names after.</summary>
+    private sealed class ComponentOrder : IComparer<string>
+    {
+        public static readonly ComponentOrder Instance = new();
+        public int Compare(string? x, string? y)
+        {
+            bool nx = long.TryParse(x, out long a), ny = long.TryParse(y, out long b);
+            if (nx && ny) return a.CompareTo(b);
+            if (nx != ny) return nx ? -1 : 1;
+            return string.CompareOrdinal(x, y);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using RestoreTools.Engine;
+using RestoreTools.Tests.Unit.Support;
+
+namespace RestoreTools.Tests.Unit.Engine;
+
+public sealed class MountTests : IDisposable
+{
+    private readonly TestImages _images = new();
+    private readonly TestEngine _t = new();
+
+    public void Dispose() { _t.Dispose(); _images.Dispose(); }
+
+    /// <summary>
+    /// ext4 left with a journal that needs recovery (shut down mid-write): a read-only mount with
+    /// noload reads it and never replays the journal into the image.
+    /// </summary>
+    [Fact]
+    public void DirtyJournalExt4MountsWithoutChangingTheImage()
+    {
+        var img = _images.FileSystem("ext4", 32, "dirty", _images.Tree("d", ("before.txt", "before")));
+        string mnt = Path.Combine(_images.Dir, "dirty-mnt");
+        Directory.CreateDirectory(mnt);
+        // Write, then shut the filesystem down without a log flush (EXT4_IOC_SHUTDOWN via xfs_io).
+        Shell.Run($"mount -o loop '{img}' '{mnt}' && echo after > '{mnt}/after.txt' && sync -f '{mnt}/before.txt' " +
+                  $"&& xfs_io -x -c 'shutdown' '{mnt}'; umount '{mnt}'");
+        Assert.Contains("needs_recovery", Shell.Run($"dumpe2fs -h '{img}' 2>/dev/null | grep -i features"));
+        string before = Shell.Sha256(img);
+
+        _t.Engine.AttachImage(img, "dirty");
+        Assert.Equal("before", File.ReadAllText(_t.Engine.Resolve("/dirty/raw/before.txt").LocalPath!));
+        _t.Engine.Unmount("/dirty/raw");
+        _t.Engine.DetachImage("dirty");
+
+        Assert.Equal(before, Shell.Sha256(img));
+        Assert.Contains("needs_recovery", Shell.Run($"dumpe2fs -h '{img}' 2>/dev/null | grep -i features"));
+    }
+
+    [Fact]
+    public void ManyThreadsResolvingAtOnceMountOnce()
+    {
+        var img = _images.FileSystem("ext4", 16, "busy", _images.Tree("b", ("f.txt", "x")));
+        _t.Engine.AttachImage(img, "busy");
+        var results = new string[16];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            i => results[i] = _t.Engine.Resolve("/busy/raw/f.txt").LocalPath!);
+        Assert.Single(results.Distinct());
+        string mountPoint = _t.Engine.GetBucket("/busy/raw").MountPoint!;
+        Assert.Equal(1, File.ReadLines("/proc/self/mountinfo").Count(l => l.Split(' ')[4] == mountPoint));
+    }
+
+    [Fact]
+    public void MountIsReadOnlyNoexecNosuidNodev()
+    {
+        var img = _images.FileSystem("ext4", 16, "ro", _images.Tree("r", ("f.txt", "x")));
+        _t.Engine.AttachImage(img, "ro");
+        var bucket = _t.Engine.Mount("/ro/raw");
+        Assert.True(bucket.IsMounted);
+        string line = File.ReadLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == bucket.MountPoint);
+        var opts = line.Split(' ')[5].Split(',');
+        Assert.Contains("ro", opts);
+        Assert.Contains("nosuid", opts);
+        Assert.Contains("nodev", opts);
+        Assert.Contains("noexec", opts);
+        Assert.Throws<IOException>(() => File.WriteAllText(Path.Combine(bucket.MountPoint!, "new.txt"), "x"));
+
+        var again = _t.Engine.Mount("/ro/raw");
+        Assert.Equal(bucket.MountPoint, again.MountPoint);
+        var un = _t.Engine.Unmount("/ro/raw");
+        Assert.False(un.IsMounted);
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == bucket.MountPoint);
+        Assert.False(_t.Engine.GetBucket("/ro/raw").IsMounted);
+    }
+
+    [Fact]
+    public void DisposeUnmountsAndDetachesEverything()
+    {
+        var img = _images.FileSystem("ext4", 16, "gone", _images.Tree("g", ("f.txt", "x")));
+        string mountPoint, kernel;
+        using (var t = new TestEngine())
+        {
+            kernel = t.Engine.AttachImage(img, "gone").KernelName;
+            mountPoint = t.Engine.Mount("/gone/raw").MountPoint!;
+        }
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == mountPoint);
+        Assert.NotEqual(Path.GetFullPath(img), Shell.Run($"cat /sys/block/{kernel}/loop/backing_file 2>/dev/null || true").Trim());
+    }
+}
