@@ -8,7 +8,7 @@ namespace RestoreTools.Module;
 /// <summary>
 /// Completes restore paths level by level: disks, bucket types, components, then folders and
 /// files inside the mounted filesystem (engine.Resolve + a listing of LocalPath). For the
-/// *-RestoreBucket cmdlets it stops at components.
+/// *-RestoreBucket cmdlets it offers whole bucket paths.
 /// </summary>
 public sealed class RestorePathCompleter : IArgumentCompleter
 {
@@ -34,21 +34,29 @@ public sealed class RestorePathCompleter : IArgumentCompleter
         int slash = text.LastIndexOf('/');
         string parent = slash == 0 ? "/" : text[..slash];
         string leaf = text[(slash + 1)..];
-        int depth = parent.Split('/', StringSplitOptions.RemoveEmptyEntries).Length;
-        if (bucketsOnly && depth > 2) yield break;
+
+        if (bucketsOnly)
+        {
+            // Bucket paths have two or three segments (/disk/raw, /disk/part/1): offer them whole.
+            foreach (var b in engine.GetBuckets().OrderBy(b => b.Path, StringComparer.Ordinal))
+            {
+                if (!b.Path.StartsWith(text, StringComparison.OrdinalIgnoreCase)) continue;
+                string tip = $"{b.FileSystem ?? "?"} {b.Label} {SizeFormatter.Format((long?)b.Size)}{(b.IsMounted ? " mounted" : "")}";
+                yield return Result(b.Path, b.Path, CompletionResultType.ParameterValue, tip);
+            }
+            yield break;
+        }
 
         var resolved = engine.Resolve(parent);
         string prefix = parent == "/" ? "/" : parent + "/";
 
         if (resolved.Kind is ResolvedKind.Root or ResolvedKind.Disk or ResolvedKind.BucketType)
         {
-            bool last = bucketsOnly && resolved.Kind == ResolvedKind.BucketType;
             foreach (var child in resolved.Children)
             {
                 if (!child.Name.StartsWith(leaf, StringComparison.OrdinalIgnoreCase)) continue;
-                string path = prefix + child.Name + (last ? "" : "/");
                 string tip = child.Detail ?? $"{child.Kind} {child.Path}";
-                yield return Result(path, child.Name, last ? CompletionResultType.ParameterValue : CompletionResultType.ProviderContainer, tip);
+                yield return Result(prefix + child.Name + "/", child.Name, CompletionResultType.ProviderContainer, tip);
             }
             yield break;
         }

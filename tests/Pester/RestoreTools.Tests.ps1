@@ -8,6 +8,7 @@ BeforeDiscovery {
     else { Join-Path $PSScriptRoot '../../out/RestoreTools/RestoreTools.psd1' }
     $script:ExportedCmdlets = @((Import-PowerShellDataFile -LiteralPath $ModulePath).CmdletsToExport |
             ForEach-Object { @{ Name = $_ } })
+    $script:HasSample = [bool]$env:RESTORETOOLS_SAMPLE -and (Test-Path -LiteralPath "$env:RESTORETOOLS_SAMPLE")
 }
 
 BeforeAll {
@@ -209,7 +210,7 @@ Describe 'Get-RestoreBucket' {
         $raw[0].Type | Should -Be 'raw'
         $raw[0].FileSystem | Should -Be 'ext4'
         $raw[0].Label | Should -Be 'rawfs'
-        $raw[0].Path | Should -BeLike "/$RawName/raw/*"
+        $raw[0].Path | Should -Be "/$RawName/raw"   # a raw bucket has no component
     }
 
     It 'filters by -Type part' {
@@ -391,6 +392,8 @@ Describe 'Tab completion of restore paths' {
         @{ Line = 'Resolve-RestorePath /pgpt{0}/part/1/et'; Expect = '/pgpt{0}/part/1/etc/' }
         @{ Line = 'Resolve-RestorePath /pgpt{0}/part/1/etc/host'; Expect = '/pgpt{0}/part/1/etc/hostname' }
         @{ Line = 'Mount-RestoreBucket -Path /pgpt{0}/part/'; Expect = '/pgpt{0}/part/1' }
+        @{ Line = 'Mount-RestoreBucket -Path /praw{0}'; Expect = '/praw{0}/raw' }
+        @{ Line = 'Resolve-RestorePath /praw{0}/raw/hel'; Expect = '/praw{0}/raw/hello.txt' }
         @{ Line = 'Get-RestoreBucket -Disk pgpt{0}'; Expect = 'pgpt{0}' }
         @{ Line = 'Get-RestoreBucket -Type pa'; Expect = 'part' }
     ) {
@@ -419,6 +422,57 @@ Describe 'Help' {
             $ph | Should -Not -BeNullOrEmpty -Because "parameter -$p of $Name needs help"
             ($ph.Description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "parameter -$p of $Name needs a description"
         }
+    }
+}
+
+# The build's sample image (tools/New-SampleImage.sh), when build.ps1 passes it in.
+Describe 'Sample image' -Skip:(-not $HasSample) {
+    BeforeAll {
+        $script:SampleName = "sample$PID.img"
+        $script:SampleHash = (Get-FileHash -LiteralPath $env:RESTORETOOLS_SAMPLE -Algorithm SHA256).Hash
+        $script:Sample = Mount-RestoreImage -LiteralPath $env:RESTORETOOLS_SAMPLE -Name $SampleName -PassThru -ErrorAction Stop
+    }
+    AfterAll {
+        if ($SampleName) { Dismount-RestoreImage -Name $SampleName -ErrorAction SilentlyContinue }
+    }
+
+    It 'has three partitions: ext4 rootfs, xfs data, vfat EFI' {
+        $Sample.PartitionTable | Should -Be 'gpt'
+        $b = @(Get-RestoreBucket -Disk $SampleName -Type part | Sort-Object { [int]$_.Component })
+        $b.Count | Should -Be 3
+        $b.FileSystem | Should -Be @('ext4', 'xfs', 'vfat')
+        $b.Label | Should -Be @('rootfs', 'data', 'EFI')
+    }
+
+    It 'reads a file from each partition' -ForEach @(
+        @{ Rel = 'part/1/etc/hostname'; Text = 'restore-demo' }
+        @{ Rel = 'part/1/home/alice/notes.txt'; Text = 'Alice notes: the quarterly backup lives on the data volume.' }
+        @{ Rel = 'part/1/etc/localtime'; Text = 'UTC0' }
+        @{ Rel = 'part/2/reports/2026/summary.txt'; Text = 'Summary 2026: 3 restores, 0 failures.' }
+    ) {
+        $r = Resolve-RestorePath "/$SampleName/$Rel"
+        (Get-Content -LiteralPath $r.LocalPath -Raw).TrimEnd() | Should -Be $Text
+    }
+
+    It 'reads the vfat partition, or writes MountFailed where the kernel has no vfat' {
+        $p = "/$SampleName/part/3/EFI/BOOT/readme.txt"
+        if ((Get-Content /proc/filesystems) -match '\svfat$') {
+            (Get-Content -LiteralPath (Resolve-RestorePath $p).LocalPath -Raw).TrimEnd() |
+                Should -Be 'RestoreTools sample EFI system partition.'
+        }
+        else {
+            $errs = Get-Errors { Resolve-RestorePath $p }
+            $errs.Count | Should -Be 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'MountFailed,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $errs[0].TargetObject | Should -Be $p
+        }
+    }
+
+    It 'detaches and leaves the image unchanged' {
+        Dismount-RestoreImage -Name $SampleName
+        @(Get-RestoreDisk).Name | Should -Not -Contain $SampleName
+        (Get-FileHash -LiteralPath $env:RESTORETOOLS_SAMPLE -Algorithm SHA256).Hash | Should -Be $SampleHash
     }
 }
 
