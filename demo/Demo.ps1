@@ -39,7 +39,7 @@ try {
 
     Write-Host '== Resolve-RestorePath /sample.img/part/1/etc/hostname' -ForegroundColor Cyan
     $resolved = Resolve-RestorePath -Path /sample.img/part/1/etc/hostname
-    $resolved | Format-Table | Out-Host
+    $resolved | Format-List | Out-Host
 
     Write-Host "== Get-Content $($resolved.LocalPath)" -ForegroundColor Cyan
     Get-Content -LiteralPath $resolved.LocalPath | Out-Host
