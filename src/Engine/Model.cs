@@ -70,6 +70,8 @@ public enum RestoreErrorCode
     ReadFailed,
     TargetExists,
     WriteFailed,
+    VmStartFailed,
+    VmNotFound,
 }
 
 public sealed class RestoreException(RestoreErrorCode code, string message, string? target = null, Exception? inner = null)
