@@ -54,9 +54,11 @@ internal static class Exporter
         string parent = Path.GetDirectoryName(root)!;
         if (!Directory.Exists(parent))
             throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
-        var entries = TreeWalker.Walk(localPath, "", options.Recurse, (p, r) => tracker.Error(p, r, options), ct)
-            .Prepend(new TreeEntry("", localPath, Stat.LstatInfo(localPath), null));
         var rootInfo = Stat.LstatInfo(localPath);
+        // Without Recurse a folder is made, empty, as Copy-Item does.
+        var entries = options.Recurse
+            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct).Prepend(new TreeEntry("", localPath, rootInfo, null))
+            : [new TreeEntry("", localPath, rootInfo, null)];
         if (rootInfo.Kind == Stat.Kind.Directory)
             LocalCopier.Copy(entries, root, tracker, options);
         else
