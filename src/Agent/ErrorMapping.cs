@@ -23,11 +23,11 @@ public static class ErrorMapping
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static async Task Write(HttpContext context, int status, string code, string message)
+    public static async Task Write(HttpContext context, int status, string code, string message, string? target = null)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message),
+        await JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message, target),
             AgentJsonContext.Default.ErrorResponse, context.RequestAborted);
     }
 
@@ -66,7 +66,7 @@ public static class ErrorMapping
             context.Items[RequestLog.NoteKey] = code;
             if (ex is AgentHttpException { Headers: var headers })
                 foreach (var (k, v) in headers) context.Response.Headers[k] = v;
-            await Write(context, status, code, message);
+            await Write(context, status, code, message, (ex as RestoreException)?.Target);
         }
     };
 }

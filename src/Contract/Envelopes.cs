@@ -4,7 +4,7 @@ namespace RestoreTools.Contract;
 /// Every error the agent answers: code is a RestoreErrorCode name, or one of the agent's own
 /// codes (AgentCodes) for what the engine has no word for.
 /// </summary>
-public sealed record ErrorResponse(string Code, string Message);
+public sealed record ErrorResponse(string Code, string Message, string? Target = null);
 
 /// <summary>The agent's own error codes, beside the engine's RestoreErrorCode names.</summary>
 public static class AgentCodes
