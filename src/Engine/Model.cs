@@ -66,6 +66,12 @@ public enum RestoreErrorCode
     DetachFailed,
     NameInUse,
     NotSupported,
+    NotAFile,
+    ReadFailed,
+    TargetExists,
+    WriteFailed,
+    VmStartFailed,
+    VmNotFound,
 }
 
 public sealed class RestoreException(RestoreErrorCode code, string message, string? target = null, Exception? inner = null)

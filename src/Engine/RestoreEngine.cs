@@ -74,7 +74,9 @@ public sealed class RestoreEngine : IRestoreEngine
         return bucket with { IsMounted = false, MountPoint = null };
     }
 
-    public ResolvedPath Resolve(string restorePath)
+    public ResolvedPath Resolve(string restorePath) => ResolveCore(restorePath, followFinal: true);
+
+    private ResolvedPath ResolveCore(string restorePath, bool followFinal)
     {
         var path = RestorePath.Parse(restorePath);
         string display = path.ToString();
@@ -89,8 +91,11 @@ public sealed class RestoreEngine : IRestoreEngine
         var buckets = ctx.Buckets(BucketCatalog.Kinds);
         if (path.Segments.Count == 1)
         {
+            // A kind whose buckets take no component (raw) is itself the bucket: list it as one.
             var types = BucketCatalog.Kinds.Where(k => buckets.Any(b => b.Type == k.Type))
-                .Select(k => new RestorePathEntry(k.Type, RestorePath.Join(disk, k.Type), ResolvedKind.BucketType, null)).ToList();
+                .Select(k => k.ComponentDepth == 0 && buckets.First(b => b.Type == k.Type) is var b0
+                    ? new RestorePathEntry(k.Type, RestorePath.Join(disk, k.Type), ResolvedKind.Bucket, b0.Size, b0.FileSystem?.Type)
+                    : new RestorePathEntry(k.Type, RestorePath.Join(disk, k.Type), ResolvedKind.BucketType, null)).ToList();
             return new ResolvedPath(RestorePath.Join(disk), ResolvedKind.Disk, disk, null, null, null, null, null, types);
         }
 
@@ -117,24 +122,86 @@ public sealed class RestoreEngine : IRestoreEngine
 
         var (_, source, rest) = Locate(path);
         var bucket = MountBucket(ToBucket(ctx, source!));
-        var (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal: true, display);
+        var (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal, display);
         var resolvedKind = rest.Count == 0 ? ResolvedKind.Bucket : ResolvedKind.Item;
         return new ResolvedPath(display, resolvedKind, disk, kind.Type, source!.Component, inner, local, bucket, []);
     }
 
-    public RestoreItem GetItem(string restorePath) => throw new NotImplementedException("browse: in progress");
+    public RestoreItem GetItem(string restorePath)
+    {
+        var r = ResolveCore(restorePath, followFinal: false);
+        if (r.LocalPath is null)
+        {
+            string name = r.Kind == ResolvedKind.Root ? "/" : r.Path[(r.Path.LastIndexOf('/') + 1)..];
+            var type = r.Kind switch { ResolvedKind.Root or ResolvedKind.Disk => ItemType.Disk, _ => ItemType.BucketType };
+            long size = r.Kind == ResolvedKind.Disk ? GetDisks().First(d => d.Name == r.Disk).Size : 0;
+            return new RestoreItem(name, r.Path, type, size, null, 0x16D /* 0555 */, null, null, null);
+        }
+        return LocalItems.Describe(r.LocalPath, ItemName(r), ItemPath(r));
+    }
 
-    public IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("browse: in progress");
+    public IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default)
+    {
+        var r = Resolve(restorePath);
+        if (r.LocalPath is null)
+            return r.Children.Select(c => new RestoreItem(c.Name, c.Path, c.Kind switch
+            {
+                ResolvedKind.Disk => ItemType.Disk,
+                ResolvedKind.BucketType => ItemType.BucketType,
+                _ => ItemType.Bucket,
+            }, c.Size ?? 0, null, 0x16D, null, null, null)).ToList();
+        var self = LocalItems.Describe(r.LocalPath, ItemName(r), ItemPath(r));
+        if (self.Type != ItemType.Directory) return [self]; // as ls and Get-ChildItem do for a file
+        return LocalItems.List(r.LocalPath, ItemPath(r), cancellationToken);
+    }
 
-    public Stream OpenRead(string restorePath, long offset = 0, long? length = null) =>
-        throw new NotImplementedException("browse: in progress");
+    public Stream OpenRead(string restorePath, long offset = 0, long? length = null)
+    {
+        var r = Resolve(restorePath);
+        var item = r.LocalPath is null ? null : LocalItems.Describe(r.LocalPath, ItemName(r), ItemPath(r));
+        // Only regular files: a FIFO would block, and device nodes are refused by nodev anyway.
+        if (item is null || item.Type != ItemType.File)
+            throw new RestoreException(RestoreErrorCode.NotAFile, $"'{r.Path}' is not a file", restorePath);
+        if (offset < 0 || length < 0)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, "offset and length must not be negative", restorePath);
+        var stream = new FileStream(r.LocalPath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        try
+        {
+            stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+            return length is null ? stream : new BoundedStream(stream, length.Value);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
 
-    public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("export: in progress");
+    public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var r = Resolve(restorePath);
+        if (r.LocalPath is null)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{r.Path}' is not inside a bucket: export takes /disk/type/component[/path]", restorePath);
+        return Exporter.Export(r.LocalPath, ArchiveRootName(r), output, options, progress, cancellationToken, r.Path);
+    }
 
-    public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("copy: in progress");
+    public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var r = Resolve(restorePath);
+        if (r.LocalPath is null)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{r.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
+        return Exporter.Copy(r.LocalPath, ArchiveRootName(r), destination, options, progress, cancellationToken);
+    }
+
+    /// <summary>The canonical restore path of a resolved item: its bucket's path plus the path inside.</summary>
+    private static string ItemPath(ResolvedPath r) =>
+        r.RelativePath is null or "/" ? r.Bucket!.Path : r.Bucket!.Path + r.RelativePath;
+
+    private static string ItemName(ResolvedPath r) =>
+        r.RelativePath is null or "/" ? (r.Component is { Length: > 0 } c ? c : r.BucketType!) : r.RelativePath[(r.RelativePath.LastIndexOf('/') + 1)..];
+
+    /// <summary>An archive of a bucket's root holds its entries at the top; of a folder, under the folder's name.</summary>
+    private static string ArchiveRootName(ResolvedPath r) => r.RelativePath is null or "/" ? "" : ItemName(r);
 
     public void Dispose()
     {

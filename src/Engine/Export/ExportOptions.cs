@@ -2,7 +2,7 @@ namespace RestoreTools.Engine.Export;
 
 public enum ExportFormat { Tar, TarGz, TarZst, Zip, Raw }
 
-public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar)
+public abstract record ExportOptionsBase
 {
     /// <summary>Stop at the first unreadable entry instead of reporting it and going on.</summary>
     public bool StopOnError { get; init; }
@@ -11,16 +11,15 @@ public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar)
     public Action<string, string>? OnError { get; init; }
 }
 
-public sealed record CopyOptions
+public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar) : ExportOptionsBase;
+
+public sealed record CopyOptions : ExportOptionsBase
 {
+    /// <summary>Copy a folder with everything below it; without it only the folder itself is made.</summary>
     public bool Recurse { get; init; } = true;
 
     /// <summary>Overwrite existing files; without it an existing target is an error for that item.</summary>
     public bool Force { get; init; }
-
-    public bool StopOnError { get; init; }
-
-    public Action<string, string>? OnError { get; init; }
 }
 
 /// <summary>Progress of an export or copy: what is done so far, and the total when known.</summary>

@@ -44,7 +44,6 @@ public sealed class FatProbe : SuperblockProbe
         if (clusterCount > maxCount) return null;
 
         string? volLabel = null;
-        string? bootLabel = null;
         string? serial = null;
         string? version = null;
 
@@ -53,8 +52,7 @@ public sealed class FatProbe : SuperblockProbe
             // FAT12/16: the fixed root directory follows the FATs.
             long rootStart = (long)(reserved + fatSize) * sectorSize;
             volLabel = SearchLabel(device, rootStart, dirEntries);
-            if (bs[38] == 0x29) bootLabel = FatLabel(bs.AsSpan(43, 11));         // extended boot signature, then label
-            if (bs[38] == 0x29 || bs[38] == 0x28) serial = Serial(bs.AsSpan(39, 4));
+            if (bs[38] == 0x29 || bs[38] == 0x28) serial = Serial(bs.AsSpan(39, 4));   // extended boot signature guards the serial
             version = clusterCount < Fat12Max ? "FAT12" : clusterCount < Fat16Max ? "FAT16" : null;
         }
         else if (fat32Length != 0)
@@ -76,7 +74,6 @@ public sealed class FatProbe : SuperblockProbe
                 next = Le32(fatEntry, 0) & 0x0FFFFFFF;
             }
             version = "FAT32";
-            if (bs[66] == 0x29) bootLabel = FatLabel(bs.AsSpan(71, 11));
             serial = Serial(bs.AsSpan(67, 4));
 
             // The FSInfo sector must carry its signatures, or be all zero as some formatters leave it.
@@ -91,13 +88,10 @@ public sealed class FatProbe : SuperblockProbe
             }
         }
 
-        // blkid reports the root-directory label as LABEL (boot-sector copy is only LABEL_FATBOOT);
-        // when the directory entry is missing we fall back to the boot-sector label, ignoring "NO NAME".
-        string? label = volLabel ?? (bootLabel == "NO NAME" ? null : bootLabel);
-        return new FileSystemInfo("vfat", label, serial, version);
+        // blkid's LABEL is the root-directory entry only: the boot-sector copy (LABEL_FATBOOT) is often stale,
+        // since DOS/Windows relabel by rewriting just the directory entry. No entry means no LABEL.
+        return new FileSystemInfo("vfat", volLabel, serial, version);
     }
-
-    private static string? FatLabel(ReadOnlySpan<byte> raw) => Label(raw);
 
     /// <summary>Volume serial printed high byte first: %02X%02X-%02X%02X of bytes 3,2,1,0.</summary>
     private static string Serial(ReadOnlySpan<byte> s) => $"{s[3]:X2}{s[2]:X2}-{s[1]:X2}{s[0]:X2}";

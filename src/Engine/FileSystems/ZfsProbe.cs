@@ -16,10 +16,13 @@ public sealed class ZfsProbe : SuperblockProbe
     private const int UberblockSize = 1024, UberblockCount = 128, Wanted = 4;
     private const ulong UberblockMagic = 0x00bab10c;
     private const uint DataTypeUint64 = 8, DataTypeString = 9;
+    // blkid's zfs_idinfo.minsz (and ZFS's SPA_MINDEVSIZE): smaller devices are never ZFS members.
+    private const long MinDeviceSize = 64L * 1024 * 1024;
 
     protected override FileSystemInfo? ProbeCore(IBlockReader device)
     {
         long size = device.Length;
+        if (size < MinDeviceSize) return null;
         long align = size % LabelSize;
         long[] labels = [0, LabelSize, size - 2 * LabelSize - align, size - LabelSize - align];
         int found = 0;

@@ -24,12 +24,12 @@ internal sealed class Mounter
         {
             if (_mounts.TryGetValue(bucketPath, out var existing)) return existing;
 
+            // Another engine (a second pwsh, an agent) may use the same disk name: never take over or
+            // unmount its mount, pick a free sibling folder instead.
+            string basePoint = mountPoint;
+            for (int n = 2; ProcFilesystems.IsMountPoint(mountPoint) || !IsEmptyOrMissing(mountPoint); n++)
+                mountPoint = $"{basePoint}~{n}";
             Directory.CreateDirectory(mountPoint);
-            if (ProcFilesystems.IsMountPoint(mountPoint))
-            {
-                // Left by an earlier engine (a crash): it is not ours to trust, so start clean.
-                MountCalls.Unmount(mountPoint, lazy: true);
-            }
 
             var tried = new List<string>();
             var failures = new List<string>();
@@ -83,6 +83,8 @@ internal sealed class Mounter
         foreach (var t in ProcFilesystems.BlockFilesystems())
             if (seen.Add(t)) yield return t;
     }
+
+    private static bool IsEmptyOrMissing(string dir) => !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();
 
     private static void TryRemoveDir(string dir)
     {

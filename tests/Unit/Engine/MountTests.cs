@@ -85,3 +85,29 @@ public sealed class MountTests : IDisposable
         Assert.NotEqual(Path.GetFullPath(img), Shell.Run($"cat /sys/block/{kernel}/loop/backing_file 2>/dev/null || true").Trim());
     }
 }
+
+/// <summary>Two engines (two pwsh sessions, say) with disks of the same name do not touch each other's mounts.</summary>
+public sealed class SharedMountRootTests : IDisposable
+{
+    private readonly TestImages _images = new();
+
+    public void Dispose() => _images.Dispose();
+
+    [Fact]
+    public void SameDiskNameInTwoEnginesGetsTwoMountPoints()
+    {
+        string root = Path.Combine(_images.Dir, "mnt");
+        RestoreEngine New() => new(new EngineOptions { MountRoot = root, NodeDir = Path.Combine(_images.Dir, "dev") });
+        var a = _images.FileSystem("ext4", 16, "a", _images.Tree("ta", ("who", "A")));
+        var b = _images.FileSystem("ext4", 16, "b", _images.Tree("tb", ("who", "B")));
+        using var e1 = New();
+        using var e2 = New();
+        e1.AttachImage(a, "disk");
+        e2.AttachImage(b, "disk");
+        Assert.Equal("A", File.ReadAllText(e1.Resolve("/disk/raw/who").LocalPath!));
+        Assert.Equal("B", File.ReadAllText(e2.Resolve("/disk/raw/who").LocalPath!));
+        Assert.NotEqual(e1.GetBucket("/disk/raw").MountPoint, e2.GetBucket("/disk/raw").MountPoint);
+        e2.Unmount("/disk/raw");
+        Assert.Equal("A", File.ReadAllText(e1.Resolve("/disk/raw/who").LocalPath!));
+    }
+}

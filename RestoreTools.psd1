@@ -1,0 +1,29 @@
+@{
+    RootModule           = 'RestoreTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0c2d7e-8a41-4b9e-9c63-2e7d1a4b6f90'
+    Author               = 'RestoreTools'
+    CompanyName          = 'RestoreTools'
+    Copyright            = '(c) RestoreTools. All rights reserved.'
+    Description          = 'Single-file restore from VM disk images: attach images read-only, list and mount their partitions, resolve /disk/type/component/path restore paths.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('RestoreTools.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Mount-RestoreImage'
+        'Dismount-RestoreImage'
+        'Get-RestoreDisk'
+        'Get-RestoreBucket'
+        'Mount-RestoreBucket'
+        'Dismount-RestoreBucket'
+        'Resolve-RestorePath'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('Restore', 'Backup', 'DiskImage', 'Linux')
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.IO.Compression;
+using RestoreTools.Engine.Native;
+
+namespace RestoreTools.Engine.Export;
+
+/// <summary>Chooses the writer for a format and wraps it in its compressor.</summary>
+internal static class Exporter
+{
+    public static ExportResult Export(string localPath, string rootName, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken ct, string restorePath)
+    {
+        var tracker = new ProgressTracker(progress);
+        var info = Stat.LstatInfo(localPath);
+        if (options.Format == ExportFormat.Raw)
+        {
+            if (info.Kind != Stat.Kind.File)
+                throw new RestoreException(RestoreErrorCode.NotAFile, $"'{restorePath}' is not a file: raw export takes one file; use tar or zip for a folder", restorePath);
+            using var source = new CountingStream(TarArchiveWriter.OpenFile(localPath), tracker);
+            source.CopyTo(output, 1 << 20);
+            tracker.File();
+            tracker.Done();
+            return tracker.Result();
+        }
+
+        var entries = TreeWalker.Walk(localPath, rootName, recurse: true, (p, r) => tracker.Error(p, r, options), ct);
+        switch (options.Format)
+        {
+            case ExportFormat.Tar:
+                TarArchiveWriter.Write(entries, output, tracker, options);
+                break;
+            case ExportFormat.TarGz:
+                using (var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+                    TarArchiveWriter.Write(entries, gz, tracker, options);
+                break;
+            case ExportFormat.TarZst:
+                using (var zst = new ZstdSharp.CompressionStream(output, 3, leaveOpen: true))
+                    TarArchiveWriter.Write(entries, zst, tracker, options);
+                break;
+            case ExportFormat.Zip:
+                ZipArchiveWriter.Write(entries, output, tracker, options);
+                break;
+            default:
+                throw new RestoreException(RestoreErrorCode.NotSupported, $"format {options.Format} is not supported", restorePath);
+        }
+        tracker.Done();
+        return tracker.Result();
+    }
+
+    public static ExportResult Copy(string localPath, string rootName, string destination, CopyOptions options, IProgress<TransferProgress>? progress, CancellationToken ct)
+    {
+        var tracker = new ProgressTracker(progress);
+        // As cp and Copy-Item: into an existing folder under the item's own name, otherwise to that path.
+        string full = Path.GetFullPath(destination);
+        string root = Directory.Exists(full) && rootName.Length > 0 ? Path.Combine(full, rootName) : full;
+        string parent = Path.GetDirectoryName(root)!;
+        if (!Directory.Exists(parent))
+            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
+        var entries = TreeWalker.Walk(localPath, "", options.Recurse, (p, r) => tracker.Error(p, r, options), ct)
+            .Prepend(new TreeEntry("", localPath, Stat.LstatInfo(localPath), null));
+        var rootInfo = Stat.LstatInfo(localPath);
+        if (rootInfo.Kind == Stat.Kind.Directory)
+            LocalCopier.Copy(entries, root, tracker, options);
+        else
+            LocalCopier.Copy([new TreeEntry("", localPath, rootInfo, null)], root, tracker, options);
+        tracker.Done();
+        return tracker.Result();
+    }
+}

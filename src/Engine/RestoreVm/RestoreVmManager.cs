@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RestoreTools.Engine.RestoreVm;
+
+/// <summary>
+/// Starts, finds and stops restore VMs: qemu with the images as read-only virtio disks whose
+/// serial is the image name, and an agent inside that the host reaches on 127.0.0.1 (user-mode
+/// networking) or over vsock. Each VM has a state folder; VMs this instance started are stopped
+/// when it is disposed, and every VM powers itself off after the agent's idle timeout.
+/// </summary>
+public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentProbe probe) : IDisposable
+{
+    private readonly List<string> _started = [];
+
+    public RestoreVmInfo Start(IReadOnlyList<RestoreVmImage> images, CancellationToken cancellationToken = default)
+    {
+        if (images.Count == 0) throw new RestoreException(RestoreErrorCode.InvalidPath, "a restore VM needs at least one image");
+        foreach (var image in images)
+        {
+            if (!File.Exists(image.Path))
+                throw new RestoreException(RestoreErrorCode.ImageNotFound, $"image '{image.Path}' not found", image.Path);
+            Disks.ImageAttachments.ValidateName(image.Name);
+        }
+        var dupes = images.GroupBy(i => i.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (dupes.Count > 0) throw new RestoreException(RestoreErrorCode.NameInUse, $"two images are named '{dupes[0]}'", dupes[0]);
+        foreach (var f in new[] { options.Kernel, options.Initrd })
+            if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
+
+        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        string dir = Path.Combine(options.StateRoot, id);
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, token);
+        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string initrd = Path.Combine(dir, "initrd.img");
+        TokenInitrd.Write(options.Initrd, token, initrd);
+
+        string accel = options.Accelerator == "auto" ? Accelerators.Detect() : options.Accelerator;
+        bool vsock = Accelerators.HasVsock();
+        int cid = vsock ? 3 + RandomNumberGenerator.GetInt32(1 << 20) : 0;
+        int port = vsock ? 0 : FreeLoopbackPort();
+        string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
+
+        var args = QemuArguments(images, dir, initrd, accel, vsock, cid, port);
+        File.WriteAllText(Path.Combine(dir, "qemu.cmdline"), string.Join(' ', args.Prepend(options.Qemu)));
+        var psi = new ProcessStartInfo(options.Qemu, args) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using (var qemu = Process.Start(psi) ?? throw new RestoreException(RestoreErrorCode.VmStartFailed, $"'{options.Qemu}' did not start"))
+        {
+            // -daemonize: the parent returns once the VM runs; its stderr says why when it did not.
+            string err = qemu.StandardError.ReadToEnd();
+            qemu.WaitForExit();
+            if (qemu.ExitCode != 0)
+                throw new RestoreException(RestoreErrorCode.VmStartFailed, $"qemu failed to start: {err.Trim()}");
+        }
+        int pid = int.Parse(File.ReadAllText(Path.Combine(dir, "qemu.pid")).Trim());
+        var vm = new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, vsock ? "vsock" : "tcp", endpoint,
+            options.IdleTimeoutSeconds, accel, dir, tokenFile);
+        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(vm, RestoreVmJson.Default.RestoreVmInfo));
+        lock (_started) _started.Add(id);
+
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(options.TimeoutSeconds))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!IsAlive(vm))
+                throw Failed(vm, "the VM stopped before its agent answered");
+            if (probe.IsReady(vm, cancellationToken)) return vm;
+            Thread.Sleep(50);
+        }
+        Kill(vm);
+        throw Failed(vm, $"its agent did not answer within {options.TimeoutSeconds} s");
+    }
+
+    /// <summary>Running VMs from the state folder; folders of VMs that are gone are removed.</summary>
+    public IReadOnlyList<RestoreVmInfo> List()
+    {
+        var list = new List<RestoreVmInfo>();
+        if (!Directory.Exists(options.StateRoot)) return list;
+        foreach (var dir in Directory.EnumerateDirectories(options.StateRoot).Order(StringComparer.Ordinal))
+        {
+            var vm = Read(dir);
+            if (vm is not null && IsAlive(vm)) list.Add(vm);
+            else if (vm is not null) TryDelete(dir);
+        }
+        return list;
+    }
+
+    public RestoreVmInfo Get(string id) =>
+        List().FirstOrDefault(v => v.Id == id) ?? throw new RestoreException(RestoreErrorCode.VmNotFound, $"no running restore VM '{id}'", id);
+
+    /// <summary>A running VM with exactly these images (same names, files and formats), to reuse.</summary>
+    public RestoreVmInfo? FindReusable(IReadOnlyList<RestoreVmImage> images) =>
+        List().FirstOrDefault(v => v.Images.OrderBy(i => i.Name).SequenceEqual(images.OrderBy(i => i.Name)));
+
+    /// <summary>Asks the agent to power off, then ends qemu by its pid when it does not go in time.</summary>
+    public void Stop(string id, TimeSpan? grace = null)
+    {
+        var vm = Get(id);
+        probe.RequestStop(vm);
+        var sw = Stopwatch.StartNew();
+        while (IsAlive(vm) && sw.Elapsed < (grace ?? TimeSpan.FromSeconds(5))) Thread.Sleep(50);
+        if (IsAlive(vm)) Kill(vm);
+        TryDelete(vm.StateDir);
+        lock (_started) _started.Remove(id);
+    }
+
+    public void Dispose()
+    {
+        List<string> ids;
+        lock (_started) ids = [.. _started];
+        foreach (var id in ids)
+        {
+            try { Stop(id, TimeSpan.FromSeconds(2)); } catch (RestoreException) { }
+        }
+    }
+
+    private List<string> QemuArguments(IReadOnlyList<RestoreVmImage> images, string dir, string initrd, string accel, bool vsock, int cid, int port)
+    {
+        var a = new List<string>
+        {
+            "-accel", accel,
+            // -cpu max under TCG: with qemu64, crc32c-intel (ext4's checksums) fails to load.
+            "-cpu", accel == "kvm" ? "host" : "max",
+            "-machine", "q35", "-m", options.MemoryMiB.ToString(),
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-serial", "file:" + Path.Combine(dir, "console.log"),
+            "-kernel", options.Kernel, "-initrd", initrd,
+            "-append", $"console=ttyS0 quiet panic=-1 restoretools.idle={options.IdleTimeoutSeconds}",
+            "-pidfile", Path.Combine(dir, "qemu.pid"), "-daemonize",
+        };
+        for (int i = 0; i < images.Count; i++)
+        {
+            var img = images[i];
+            // qemu's -drive splits on commas: a comma in a path is doubled.
+            a.Add("-drive"); a.Add($"file={img.Path.Replace(",", ",,")},if=none,id=d{i},format={img.Format},readonly=on");
+            a.Add("-device"); a.Add($"virtio-blk-pci,drive=d{i},serial={img.Name.Replace(",", ",,")}");
+        }
+        if (vsock)
+        {
+            a.Add("-device"); a.Add($"vhost-vsock-pci,guest-cid={cid}");
+        }
+        else
+        {
+            a.Add("-netdev"); a.Add($"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-10.0.2.15:{options.GuestPort}");
+            a.Add("-device"); a.Add("virtio-net-pci,netdev=n0,romfile=");
+        }
+        return a;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Alive, and still our qemu: a recycled pid runs something else, without our state folder on its command line.</summary>
+    private static bool IsAlive(RestoreVmInfo vm)
+    {
+        try { return File.ReadAllText($"/proc/{vm.Pid}/cmdline").Contains(vm.StateDir, StringComparison.Ordinal); }
+        catch (IOException) { return false; }
+    }
+
+    private static void Kill(RestoreVmInfo vm)
+    {
+        if (!IsAlive(vm)) return;
+        try { using var p = Process.GetProcessById(vm.Pid); p.Kill(); p.WaitForExit(5000); }
+        catch (ArgumentException) { }
+        catch (InvalidOperationException) { }
+    }
+
+    private static RestoreException Failed(RestoreVmInfo vm, string why)
+    {
+        string log = "";
+        try { log = string.Join('\n', File.ReadLines(vm.ConsoleLog).TakeLast(30)); } catch (IOException) { }
+        return new RestoreException(RestoreErrorCode.VmStartFailed,
+            $"restore VM {vm.Id} failed: {why}. Console log ({vm.ConsoleLog}):\n{log}", vm.Id);
+    }
+
+    private static RestoreVmInfo? Read(string dir)
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(dir, "state.json")), RestoreVmJson.Default.RestoreVmInfo); }
+        catch (Exception ex) when (ex is IOException or JsonException) { return null; }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, true); } catch (IOException) { }
+    }
+}
+
+[JsonSerializable(typeof(RestoreVmInfo))]
+internal sealed partial class RestoreVmJson : JsonSerializerContext;
