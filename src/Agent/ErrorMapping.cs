@@ -14,11 +14,11 @@ public static class ErrorMapping
 {
     public static int StatusFor(RestoreErrorCode code) => code switch
     {
-        RestoreErrorCode.InvalidPath or RestoreErrorCode.SymlinkLoop => StatusCodes.Status400BadRequest,
+        RestoreErrorCode.InvalidPath or RestoreErrorCode.SymlinkLoop or RestoreErrorCode.NotAFile => StatusCodes.Status400BadRequest,
         RestoreErrorCode.DiskNotFound or RestoreErrorCode.BucketTypeNotFound or RestoreErrorCode.ComponentNotFound
-            or RestoreErrorCode.ItemNotFound or RestoreErrorCode.ImageNotFound => StatusCodes.Status404NotFound,
+            or RestoreErrorCode.ItemNotFound or RestoreErrorCode.ImageNotFound or RestoreErrorCode.VmNotFound => StatusCodes.Status404NotFound,
         RestoreErrorCode.MountFailed or RestoreErrorCode.UnmountFailed or RestoreErrorCode.NameInUse
-            or RestoreErrorCode.AttachFailed or RestoreErrorCode.DetachFailed => StatusCodes.Status409Conflict,
+            or RestoreErrorCode.AttachFailed or RestoreErrorCode.DetachFailed or RestoreErrorCode.TargetExists => StatusCodes.Status409Conflict,
         RestoreErrorCode.NotSupported => StatusCodes.Status501NotImplemented,
         _ => StatusCodes.Status500InternalServerError,
     };

@@ -1,7 +1,4 @@
-using System.Runtime.Versioning;
 using RestoreTools.Agent;
-
-[assembly: SupportedOSPlatform("linux")]
 
 // restore-agent: parse the command line, then run the host until stop, idle timeout or a signal.
 AgentOptions options;

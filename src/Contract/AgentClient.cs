@@ -201,38 +201,62 @@ public sealed class AgentClient : IRestoreEngine
         return new ExportResult(bytes, 0, 0, 0, []);
     }
 
-    /// <summary>The agent's tar of the path, unpacked into destination (modes, mtimes, symlinks kept).</summary>
+    /// <summary>
+    /// The agent's tar of the path, unpacked into destination as the engine's Copy does it: into an
+    /// existing folder under the item's own name, otherwise to that path (modes, mtimes, links kept).
+    /// </summary>
     public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var resolved = Resolve(restorePath);
+        if (resolved.LocalPath is null && resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{resolved.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
+        bool rooted = resolved.RelativePath is not (null or "/");   // the archive holds the item under its name
+        string full = Path.GetFullPath(destination);
+        bool into = Directory.Exists(full);
+        string parent = into ? full : Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(parent))
+            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
+
         using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
-        Directory.CreateDirectory(destination);
-        string root = Path.GetFullPath(destination);
         var errors = new List<string>();
         long bytes = 0, files = 0, dirs = 0, links = 0;
         using var reader = new TarReader(input);
         while (reader.GetNextEntry() is { } entry)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string target = Path.GetFullPath(Path.Combine(root, entry.Name));
-            if (!target.StartsWith(root, StringComparison.Ordinal))
+            string name = entry.Name.TrimEnd('/');
+            string rest = name;
+            if (rooted && !into)
+            {
+                int slash = name.IndexOf('/');
+                rest = slash < 0 ? "" : name[(slash + 1)..];
+            }
+            if (!options.Recurse && rest.Split('/', StringSplitOptions.RemoveEmptyEntries).Length > (rooted && into ? 1 : 0)) continue;
+            string target = Path.GetFullPath(rest.Length == 0 ? full : Path.Combine(full, rest));
+            if (target != full && !target.StartsWith(full + "/", StringComparison.Ordinal))
             {
                 errors.Add($"{entry.Name}: outside the destination");
                 continue;
             }
             try
             {
-                if (entry.EntryType == TarEntryType.Directory) { Directory.CreateDirectory(target); dirs++; continue; }
-                if (!options.Recurse && entry.Name.TrimEnd('/').Contains('/')) continue;
+                if (entry.EntryType == TarEntryType.Directory)
+                {
+                    Directory.CreateDirectory(target);
+                    dirs++;
+                    continue;
+                }
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                if (!options.Force && (File.Exists(target) || Directory.Exists(target)))
-                    throw new IOException($"'{target}' exists (use Force)");
+                if (!options.Force && (File.Exists(target) || Directory.Exists(target) || new FileInfo(target).LinkTarget is not null))
+                    throw new RestoreException(RestoreErrorCode.TargetExists, $"'{target}' exists", target);
+                if (options.Force && new FileInfo(target).LinkTarget is not null) File.Delete(target);
                 entry.ExtractToFile(target, overwrite: options.Force);
                 if (entry.EntryType is TarEntryType.SymbolicLink) links++;
                 else { files++; bytes += entry.Length; }
                 progress?.Report(new TransferProgress(bytes, files, entry.Name));
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or RestoreException)
             {
                 if (options.StopOnError) throw;
                 options.OnError?.Invoke(entry.Name, ex.Message);

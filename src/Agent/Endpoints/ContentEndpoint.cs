@@ -17,8 +17,8 @@ public static class ContentEndpoint
         string path = Query.Path(context);
         var item = engine.GetItem(path);
         if (item.Type != ItemType.File)
-            throw new RestoreException(RestoreErrorCode.InvalidPath,
-                $"'{item.Path}' is a {item.Type.ToString().ToLowerInvariant()}, not a file: content gives a file's bytes (use extract for a tree)", item.Path);
+            throw new RestoreException(RestoreErrorCode.NotAFile,
+                $"'{item.Path}' is not a file: content gives a file's bytes (use extract for a tree)", path);
         long size = item.Size;
         var range = ParseRange(context.Request.Headers.Range.ToString(), size);
 
