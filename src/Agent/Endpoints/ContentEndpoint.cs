@@ -1,0 +1,91 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+using RestoreTools.Contract;
+using RestoreTools.Engine;
+using RestoreTools.Engine.Browsing;
+
+namespace RestoreTools.Agent.Endpoints;
+
+/// <summary>content?path=: a file's bytes, with single-range Range requests (206 + Content-Range).</summary>
+public static class ContentEndpoint
+{
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/content", (Func<HttpContext, IRestoreEngine, DownloadLimiter, Task>)Send);
+
+    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter)
+    {
+        string path = Query.Path(context);
+        var item = engine.GetItem(path);
+        if (item.Type != ItemType.File)
+            throw new RestoreException(RestoreErrorCode.NotAFile,
+                $"'{item.Path}' is not a file: content gives a file's bytes (use extract for a tree)", path);
+        long size = item.Size;
+        var range = ParseRange(context.Request.Headers.Range.ToString(), size);
+
+        using var lease = limiter.TryAcquire() ?? throw Busy(context, limiter);
+        var (offset, length) = range ?? (0, size);
+        using var stream = engine.OpenRead(path, offset, length);
+
+        var response = context.Response;
+        response.Headers.AcceptRanges = "bytes";
+        response.ContentType = "application/octet-stream";
+        response.Headers.ContentDisposition = Disposition(item.Name);
+        response.Headers.LastModified = item.LastWriteTime is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : default;
+        response.ContentLength = length;
+        if (range is not null)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = new ContentRangeHeaderValue(offset, offset + length - 1, size).ToString();
+        }
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await stream.CopyToAsync(response.Body, 64 * 1024, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// One byte range (bytes=a-b, bytes=a-, bytes=-n) as offset and length; null for no Range or
+    /// one this endpoint does not honour (several ranges, other units): then the whole file goes.
+    /// </summary>
+    internal static (long Offset, long Length)? ParseRange(string header, long size)
+    {
+        if (string.IsNullOrWhiteSpace(header)) return null;
+        if (!RangeHeaderValue.TryParse(header, out var parsed) || !"bytes".Equals(parsed.Unit.Value, StringComparison.OrdinalIgnoreCase)
+            || parsed.Ranges.Count != 1)
+            return null;
+        var r = parsed.Ranges.First();
+        long from, to;
+        if (r.From is null)
+        {
+            long suffix = r.To ?? 0;
+            if (suffix <= 0 || size == 0) throw Unsatisfiable(header, size);
+            from = Math.Max(0, size - suffix);
+            to = size - 1;
+        }
+        else
+        {
+            from = r.From.Value;
+            to = Math.Min(r.To ?? size - 1, size - 1);
+            if (from >= size || to < from) throw Unsatisfiable(header, size);
+        }
+        return (from, to - from + 1);
+    }
+
+    private static AgentHttpException Unsatisfiable(string header, long size) =>
+        new(StatusCodes.Status416RangeNotSatisfiable, AgentCodes.RangeNotSatisfiable, $"range '{header}' is outside the file ({size} bytes)")
+        { Headers = { ["Content-Range"] = $"bytes */{size}" } };
+
+    internal static AgentHttpException Busy(HttpContext context, DownloadLimiter limiter)
+    {
+        return new AgentHttpException(StatusCodes.Status503ServiceUnavailable, AgentCodes.Busy,
+            $"too many downloads: {limiter.Max} are running; try again")
+        { Headers = { ["Retry-After"] = "1" } };
+    }
+
+    internal static string Disposition(string name) =>
+        new ContentDispositionHeaderValue("attachment") { FileNameStar = name, FileName = AsciiName(name) }.ToString();
+
+    private static string AsciiName(string name)
+    {
+        var ascii = new string(name.Select(c => c is >= ' ' and < (char)0x7F and not '"' and not '\\' ? c : '_').ToArray());
+        return "\"" + (ascii.Length == 0 ? "download" : ascii) + "\"";
+    }
+}

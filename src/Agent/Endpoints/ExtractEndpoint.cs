@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Http.Features;
+using RestoreTools.Contract;
+using RestoreTools.Engine;
+using RestoreTools.Engine.Export;
+
+namespace RestoreTools.Agent.Endpoints;
+
+/// <summary>
+/// extract?path=&amp;format=tar|targz|tarzst|zip|raw: a file or tree streamed as an archive while the
+/// engine writes it. The first 64 KiB are held back, so an error early on is still a JSON error;
+/// after that an error cuts the connection. A client that goes away cancels the export.
+/// </summary>
+public static class ExtractEndpoint
+{
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/extract", (Func<HttpContext, IRestoreEngine, DownloadLimiter, ILoggerFactory, Task>)Send);
+
+    public static ExportFormat ParseFormat(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "tar" => ExportFormat.Tar,
+        "targz" or "tar.gz" or "tgz" => ExportFormat.TarGz,
+        "tarzst" or "tar.zst" or "tzst" => ExportFormat.TarZst,
+        "zip" => ExportFormat.Zip,
+        "raw" or "plain" => ExportFormat.Raw,
+        _ => throw new AgentHttpException(StatusCodes.Status400BadRequest, AgentCodes.BadRequest,
+            $"format '{value}' is not one of tar, targz, tarzst, zip, raw"),
+    };
+
+    public static (string ContentType, string Extension) Describe(ExportFormat format) => format switch
+    {
+        ExportFormat.Tar => ("application/x-tar", ".tar"),
+        ExportFormat.TarGz => ("application/gzip", ".tar.gz"),
+        ExportFormat.TarZst => ("application/zstd", ".tar.zst"),
+        ExportFormat.Zip => ("application/zip", ".zip"),
+        _ => ("application/octet-stream", ""),
+    };
+
+    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, ILoggerFactory loggers)
+    {
+        string path = Query.Path(context);
+        var format = ParseFormat(Query.Get(context, "format"));
+        using var lease = limiter.TryAcquire() ?? throw ContentEndpoint.Busy(context, limiter);
+
+        var ct = context.RequestAborted;
+        var (contentType, extension) = Describe(format);
+        string name = path.TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "restore";
+        context.Response.ContentType = contentType;
+        context.Response.Headers.ContentDisposition = ContentEndpoint.Disposition(name + extension);
+
+        // The engine writes synchronously, on a pool thread of its own.
+        context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+        var errors = new List<string>();
+        var options = new ExportOptions(format) { OnError = (p, reason) => { lock (errors) errors.Add($"{p}: {reason}"); } };
+        var buffered = new BufferedStream(context.Response.Body, 64 * 1024);
+        var result = await Task.Run(() => engine.Export(path, buffered, options, null, ct), ct);
+        await buffered.FlushAsync(ct);
+
+        context.Items[RequestLog.NoteKey] = $"{result.Files} files, {result.Directories} dirs, {result.Errors.Count} errors";
+        if (result.Errors.Count > 0)
+        {
+            var log = loggers.CreateLogger("RestoreTools.Agent.Extract");
+            foreach (var e in result.Errors.Take(20)) log.LogWarning("extract {Path}: {Error}", path, e);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using RestoreTools.Contract;
+using RestoreTools.Engine;
+
+namespace RestoreTools.Agent.Endpoints;
+
+/// <summary>
+/// list?path= as a JSON array written while the engine reads the folder: the first entry is read
+/// before answering (so a bad path is a proper error), then entries go out in 32 KiB flushes.
+/// Memory stays constant for any folder size.
+/// </summary>
+public static class ListEndpoint
+{
+    private const int FlushBytes = 32 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/list", (Func<HttpContext, IRestoreEngine, Task>)Write);
+
+    private static async Task Write(HttpContext context, IRestoreEngine engine)
+    {
+        var ct = context.RequestAborted;
+        using var entries = engine.List(Query.Path(context), ct).GetEnumerator();
+        bool any = entries.MoveNext();
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var body = context.Response.BodyWriter;
+        long count = 0;
+        await using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
+        {
+            writer.WriteStartArray();
+            if (any)
+            {
+                do
+                {
+                    JsonSerializer.Serialize(writer, entries.Current, AgentJsonContext.Default.RestoreItem);
+                    count++;
+                    if (writer.BytesPending >= FlushBytes)
+                    {
+                        writer.Flush();
+                        await body.FlushAsync(ct);
+                    }
+                } while (entries.MoveNext());
+            }
+            writer.WriteEndArray();
+            writer.Flush();
+        }
+        await body.FlushAsync(ct);
+        context.Items[RequestLog.NoteKey] = $"{count} entries";
+    }
+}

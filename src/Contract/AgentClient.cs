@@ -1,0 +1,364 @@
+using System.Formats.Tar;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using RestoreTools.Engine;
+using RestoreTools.Engine.Browsing;
+using RestoreTools.Engine.Export;
+
+namespace RestoreTools.Contract;
+
+/// <summary>
+/// IRestoreEngine over a restore-agent: the module's remote mode speaks the same interface as its
+/// local mode. Endpoints: "unix:/path/agent.sock", "vsock:CID[:PORT]", "tcp:HOST:PORT" or an
+/// http:// URI. JSON errors come back as RestoreException with the agent's RestoreErrorCode;
+/// what is not an engine error (401, 503, a broken answer) is an AgentException.
+/// </summary>
+public sealed class AgentClient : IRestoreEngine
+{
+    private static readonly AgentJsonContext Json = AgentJsonContext.Default;
+    private readonly HttpClient _http;
+    private bool _disposed;
+
+    /// <summary>Time allowed for each small JSON call (downloads and listings are not limited).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    public Uri BaseAddress => _http.BaseAddress!;
+
+    public AgentClient(string endpoint, string? token = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        };
+        Uri baseAddress;
+        if (endpoint.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            string path = endpoint["unix:".Length..];
+            handler.ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+            baseAddress = new Uri("http://restore-agent/");
+        }
+        else if (endpoint.StartsWith("vsock:", StringComparison.Ordinal))
+        {
+            var parts = endpoint["vsock:".Length..].Split(':');
+            if (parts.Length is < 1 or > 2 || !uint.TryParse(parts[0], out uint cid))
+                throw new ArgumentException($"'{endpoint}': expected vsock:CID[:PORT]", nameof(endpoint));
+            uint port = parts.Length == 2 ? uint.Parse(parts[1]) : VsockEndPoint.DefaultPort;
+            var ep = new VsockEndPoint(cid, port);
+            handler.ConnectCallback = (_, ct) => new ValueTask<Stream>(Task.Run(() => VsockSocket.Connect(ep), ct));
+            baseAddress = new Uri("http://restore-agent/");
+        }
+        else if (endpoint.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            baseAddress = new Uri("http://" + endpoint["tcp:".Length..] + "/");
+        }
+        else if (Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            baseAddress = uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri + "/");
+        }
+        else
+        {
+            throw new ArgumentException($"'{endpoint}': expected unix:/path, vsock:CID[:PORT], tcp:HOST:PORT or http://HOST:PORT", nameof(endpoint));
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    /// <summary>A client whose token is read from the agent's --token-file.</summary>
+    public static AgentClient WithTokenFile(string endpoint, string tokenFile) =>
+        new(endpoint, File.ReadAllText(tokenFile).Trim());
+
+    // ---- the agent's own calls ----
+
+    /// <summary>Whether the agent answers at all (the liveness status needs no token).</summary>
+    public bool IsAlive(TimeSpan? timeout = null)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(2));
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/status");
+            request.Headers.Authorization = null;
+            using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    public StatusResponse GetStatus() => Call(HttpMethod.Get, "status", Json.StatusResponse);
+
+    /// <summary>Asks the agent to exit (it answers first).</summary>
+    public void Stop() => Call(HttpMethod.Post, "stop", Json.OkResponse);
+
+    // ---- IRestoreEngine ----
+
+    public IReadOnlyList<RestoreDisk> GetDisks() => Call(HttpMethod.Get, "disks", Json.IReadOnlyListRestoreDisk);
+
+    public RestoreDisk AttachImage(string imagePath, string? name = null) =>
+        Call(HttpMethod.Post, "images" + Q("path", imagePath) + (name is null ? "" : "&name=" + Uri.EscapeDataString(name)), Json.RestoreDisk);
+
+    public void DetachImage(string diskName) => Call(HttpMethod.Delete, "images" + Q("name", diskName), Json.OkResponse);
+
+    public IReadOnlyList<RestoreBucket> GetBuckets(string? diskName = null) =>
+        Call(HttpMethod.Get, "buckets" + (diskName is null ? "" : Q("disk", diskName)), Json.IReadOnlyListRestoreBucket);
+
+    public RestoreBucket GetBucket(string bucketPath) => Call(HttpMethod.Get, "bucket" + Q("path", bucketPath), Json.RestoreBucket);
+
+    public RestoreBucket Mount(string bucketPath) => Call(HttpMethod.Post, "mount" + Q("path", bucketPath), Json.RestoreBucket);
+
+    public RestoreBucket Unmount(string bucketPath) => Call(HttpMethod.Post, "unmount" + Q("path", bucketPath), Json.RestoreBucket);
+
+    public ResolvedPath Resolve(string restorePath) => Call(HttpMethod.Get, "resolve" + Q("path", restorePath), Json.ResolvedPath);
+
+    public RestoreItem GetItem(string restorePath) => Call(HttpMethod.Get, "item" + Q("path", restorePath), Json.RestoreItem);
+
+    /// <summary>Streams the agent's JSON array: entries arrive as the agent reads the folder.</summary>
+    public IEnumerable<RestoreItem> List(string restorePath, CancellationToken cancellationToken = default)
+    {
+        using var response = Send(HttpMethod.Get, "list" + Q("path", restorePath), null, cancellationToken);
+        using var stream = response.Content.ReadAsStream(cancellationToken);
+        var items = JsonSerializer.DeserializeAsyncEnumerable(stream, Json.RestoreItem, cancellationToken).ToBlockingEnumerable(cancellationToken);
+        using var e = items.GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!e.MoveNext()) yield break;
+            }
+            catch (JsonException ex)
+            {
+                throw new IOException($"the listing of '{restorePath}' was cut off: {ex.Message}", ex);
+            }
+            if (e.Current is { } item) yield return item;
+        }
+    }
+
+    public Stream OpenRead(string restorePath, long offset = 0, long? length = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is < 0) throw new ArgumentOutOfRangeException(nameof(length));
+        if (length == 0)
+        {
+            GetItem(restorePath);   // the same errors for a bad path
+            return Stream.Null;
+        }
+        var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/content" + Q("path", restorePath));
+        if (offset > 0 || length is not null)
+            request.Headers.Range = new RangeHeaderValue(offset, length is { } l ? offset + l - 1 : null);
+        var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            response.Dispose();
+            return Stream.Null;   // past the end: nothing to read, as a local file gives
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response) throw ErrorFrom(response);
+        }
+        return new ResponseStream(response, response.Content.ReadAsStream());
+    }
+
+    /// <summary>
+    /// The agent's extract, copied to output. Over HTTP/1.1 the agent cannot send its counts after
+    /// the body, so the result carries the bytes received and no file counts.
+    /// </summary>
+    public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format), null, cancellationToken);
+        using var input = response.Content.ReadAsStream(cancellationToken);
+        long bytes = 0;
+        var buffer = new byte[64 * 1024];
+        int n;
+        while ((n = input.Read(buffer)) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            output.Write(buffer, 0, n);
+            bytes += n;
+            progress?.Report(new TransferProgress(bytes, 0, restorePath));
+        }
+        return new ExportResult(bytes, 0, 0, 0, []);
+    }
+
+    /// <summary>
+    /// The agent's tar of the path, unpacked into destination as the engine's Copy does it: into an
+    /// existing folder under the item's own name, otherwise to that path (modes, mtimes, links kept).
+    /// </summary>
+    public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var resolved = Resolve(restorePath);
+        if (resolved.LocalPath is null && resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{resolved.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
+        bool rooted = resolved.RelativePath is not (null or "/");   // the archive holds the item under its name
+        string full = Path.GetFullPath(destination);
+        bool into = Directory.Exists(full);
+        string parent = into ? full : Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(parent))
+            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
+
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
+        using var input = response.Content.ReadAsStream(cancellationToken);
+        var errors = new List<string>();
+        long bytes = 0, files = 0, dirs = 0, links = 0;
+        using var reader = new TarReader(input);
+        while (reader.GetNextEntry() is { } entry)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string name = entry.Name.TrimEnd('/');
+            string rest = name;
+            if (rooted && !into)
+            {
+                int slash = name.IndexOf('/');
+                rest = slash < 0 ? "" : name[(slash + 1)..];
+            }
+            if (!options.Recurse && rest.Split('/', StringSplitOptions.RemoveEmptyEntries).Length > (rooted && into ? 1 : 0)) continue;
+            string target = Path.GetFullPath(rest.Length == 0 ? full : Path.Combine(full, rest));
+            if (target != full && !target.StartsWith(full + "/", StringComparison.Ordinal))
+            {
+                errors.Add($"{entry.Name}: outside the destination");
+                continue;
+            }
+            try
+            {
+                if (entry.EntryType == TarEntryType.Directory)
+                {
+                    Directory.CreateDirectory(target);
+                    dirs++;
+                    continue;
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                if (!options.Force && (File.Exists(target) || Directory.Exists(target) || new FileInfo(target).LinkTarget is not null))
+                    throw new RestoreException(RestoreErrorCode.TargetExists, $"'{target}' exists", target);
+                if (options.Force && new FileInfo(target).LinkTarget is not null) File.Delete(target);
+                entry.ExtractToFile(target, overwrite: options.Force);
+                if (entry.EntryType is TarEntryType.SymbolicLink) links++;
+                else { files++; bytes += entry.Length; }
+                progress?.Report(new TransferProgress(bytes, files, entry.Name));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or RestoreException)
+            {
+                if (options.StopOnError) throw;
+                options.OnError?.Invoke(entry.Name, ex.Message);
+                errors.Add($"{entry.Name}: {ex.Message}");
+            }
+        }
+        return new ExportResult(bytes, files, dirs, links, errors);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _http.Dispose();
+    }
+
+    // ---- plumbing ----
+
+    public static string FormatName(ExportFormat format) => format switch
+    {
+        ExportFormat.Tar => "tar",
+        ExportFormat.TarGz => "targz",
+        ExportFormat.TarZst => "tarzst",
+        ExportFormat.Zip => "zip",
+        _ => "raw",
+    };
+
+    private static string Q(string name, string value) => "?" + name + "=" + Uri.EscapeDataString(value);
+
+    private T Call<T>(HttpMethod method, string relative, JsonTypeInfo<T> type)
+    {
+        using var cts = new CancellationTokenSource(RequestTimeout);
+        using var response = Send(method, relative, null, cts.Token);
+        using var stream = response.Content.ReadAsStream(cts.Token);
+        try
+        {
+            return JsonSerializer.Deserialize(stream, type)
+                ?? throw new AgentException((int)response.StatusCode, "Internal", $"{relative}: the agent answered null");
+        }
+        catch (JsonException ex)
+        {
+            throw new AgentException((int)response.StatusCode, "Internal", $"{relative}: the agent's answer is not the expected JSON: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Sends one request; a non-success answer becomes the exception it stands for.</summary>
+    private HttpResponseMessage Send(HttpMethod method, string relative, HttpContent? content, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var request = new HttpRequestMessage(method, "api/v1/" + relative) { Content = content };
+        var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.IsSuccessStatusCode) return response;
+        using (response) throw ErrorFrom(response);
+    }
+
+    /// <summary>{"code","message"} back to RestoreException (engine codes) or AgentException (the rest).</summary>
+    public static Exception ErrorFrom(HttpResponseMessage response)
+    {
+        int status = (int)response.StatusCode;
+        string body;
+        try
+        {
+            using var stream = response.Content.ReadAsStream();
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            body = reader.ReadToEnd();
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            return new AgentException(status, "Internal", $"HTTP {status}, body unreadable: {ex.Message}", ex);
+        }
+        ErrorResponse? error = null;
+        try { error = JsonSerializer.Deserialize(body, Json.ErrorResponse); }
+        catch (JsonException) { }
+        if (error is null)
+            return new AgentException(status, "Internal", $"HTTP {status} {response.ReasonPhrase}: {Truncate(body)}");
+        if (Enum.TryParse<RestoreErrorCode>(error.Code, ignoreCase: false, out var code) && Enum.IsDefined(code) && !int.TryParse(error.Code, out _))
+            return new RestoreException(code, error.Message, error.Target);
+        return new AgentException(status, error.Code, error.Message);
+    }
+
+    private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
+
+    /// <summary>The body stream of a response that lives as long as the stream.</summary>
+    private sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.Content.Headers.ContentLength ?? throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => inner.ReadAsync(buffer, ct);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => inner.ReadAsync(buffer, offset, count, ct);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { inner.Dispose(); response.Dispose(); }
+            base.Dispose(disposing);
+        }
+    }
+}
