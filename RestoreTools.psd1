@@ -21,6 +21,12 @@
         'Get-RestoreContent'
         'Copy-RestoreItem'
         'Export-RestoreItem'
+        'Connect-RestoreAgent'
+        'Disconnect-RestoreAgent'
+        'Get-RestoreSession'
+        'Start-RestoreVM'
+        'Get-RestoreVM'
+        'Stop-RestoreVM'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
