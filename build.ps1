@@ -10,7 +10,10 @@
               out/RestoreTools/ (publish of src/Module for linux-x64 + RestoreTools.psd1,
               RestoreTools.Format.ps1xml and en-US/ help when they exist).
       Sample  makes out/sample/sample.img with tools/New-SampleImage.sh (needs root).
-      Test    Build + Sample, then the xunit suite (tests/Unit) and every
+      Agent   publishes the agent as one static NativeAOT executable: out/agent/restore-agent.
+      VmImage Agent, then vm/build-vm.sh: Debian's kernel (vmlinux) and an initramfs with
+              busybox, kernel modules and the agent, into out/vm/.
+      Test    Build + Sample + Agent + VmImage, then the xunit suite (tests/Unit) and every
               tests/Pester/*.Tests.ps1 with Pester 6.2.0 in a fresh pwsh. Ends with the line
               "N passed, N failed, N skipped"; exits non-zero when a test failed, a runner
               failed, or no test ran at all.
@@ -18,7 +21,7 @@
               in a fresh pwsh.
       Clean   removes out/ and every bin/ and obj/ folder.
 
-    Pester tests get two environment variables:
+    Pester tests get RESTORETOOLS_AGENT (the agent binary) and RESTORETOOLS_VM_DIR (out/vm) too, and:
       RESTORETOOLS_MODULE  absolute path of out/RestoreTools/RestoreTools.psd1
       RESTORETOOLS_SAMPLE  absolute path of out/sample/sample.img
 
@@ -47,7 +50,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean', 'Sample')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean', 'Sample', 'Agent', 'VmImage')]
     [string[]]$Task = 'Build',
 
     [string]$Configuration = 'Release'
@@ -64,6 +67,9 @@ $ModuleManifest = Join-Path $ModuleDir 'RestoreTools.psd1'
 $SampleImage = Join-Path $OutDir 'sample/sample.img'
 $ResultsDir = Join-Path $OutDir 'test-results'
 $PesterVersion = '6.2.0'
+$AgentDir = Join-Path $OutDir 'agent'
+$AgentBinary = Join-Path $AgentDir 'restore-agent'
+$VmDir = Join-Path $OutDir 'vm'
 
 # Assemblies pwsh ships itself: never copy them into the module folder.
 $ExcludedFromModule = @('System.Management.Automation.dll', 'PowerShellStandard.Library*')
@@ -149,6 +155,20 @@ function Invoke-BuildTask {
     Get-ChildItem $ModuleDir -Recurse -File | ForEach-Object {
         Write-Host ("    {0,10:N0}  {1}" -f $_.Length, [IO.Path]::GetRelativePath($OutDir, $_.FullName))
     }
+}
+
+function Invoke-AgentTask {
+    # NativeAOT, one static executable: it runs in the restore VM's initramfs with no libc beside it.
+    Write-Step "Agent (NativeAOT, static): $AgentBinary"
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Agent/RestoreTools.Agent.csproj'), '-c', 'Release', '-r', 'linux-x64',
+        '-p:StaticExecutable=true', '-p:PositionIndependentExecutable=false', '-o', $AgentDir, '--nologo')
+    $size = (Get-Item $AgentBinary).Length
+    Write-Host ("    restore-agent: {0:N1} MB" -f ($size / 1MB))
+}
+
+function Invoke-VmImageTask {
+    Write-Step "Restore VM image: $VmDir"
+    Invoke-Native bash @((Join-Path $Root 'vm/build-vm.sh'), '--agent', $AgentBinary, '--out', $VmDir)
 }
 
 function Invoke-SampleTask {
@@ -258,6 +278,8 @@ exit 0
 
     $env:RESTORETOOLS_MODULE = $ModuleManifest
     $env:RESTORETOOLS_SAMPLE = $SampleImage
+    $env:RESTORETOOLS_AGENT = $AgentBinary
+    $env:RESTORETOOLS_VM_DIR = $VmDir
     Write-Host "    Pester $PesterVersion from $pester"
     Write-Host "    RESTORETOOLS_MODULE=$env:RESTORETOOLS_MODULE"
     Write-Host "    RESTORETOOLS_SAMPLE=$env:RESTORETOOLS_SAMPLE"
@@ -313,7 +335,8 @@ function Invoke-DemoTask {
 $plan = [Collections.Generic.List[string]]::new()
 foreach ($t in $Task) {
     $steps = switch ($t) {
-        'Test' { 'Build', 'Sample', 'Test' }
+        'Test' { 'Build', 'Sample', 'Agent', 'VmImage', 'Test' }
+        'VmImage' { 'Agent', 'VmImage' }
         'Demo' { 'Build', 'Sample', 'Demo' }
         default { $t }
     }
@@ -332,6 +355,8 @@ try {
         switch ($t) {
             'Build' { Invoke-BuildTask }
             'Sample' { Invoke-SampleTask }
+            'Agent' { Invoke-AgentTask }
+            'VmImage' { Invoke-VmImageTask }
             'Clean' { Invoke-CleanTask }
             'Demo' { Invoke-DemoTask }
             'Test' { if (-not (Invoke-TestTask)) { $ok = $false } }

@@ -64,5 +64,10 @@ public static class EngineHolder
 /// <summary>Runs when Remove-Module RestoreTools unloads the module.</summary>
 public sealed class ModuleCleanup : IModuleAssemblyCleanup
 {
-    public void OnRemove(PSModuleInfo psModuleInfo) => EngineHolder.Reset();
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        Remote.SessionRegistry.CloseAll();
+        Remote.VmHolder.Reset();
+        EngineHolder.Reset();
+    }
 }

@@ -25,6 +25,8 @@ public static class ErrorMapper
         RestoreErrorCode.ReadFailed => ErrorCategory.ReadError,
         RestoreErrorCode.TargetExists => ErrorCategory.ResourceExists,
         RestoreErrorCode.WriteFailed => ErrorCategory.WriteError,
+        RestoreErrorCode.VmStartFailed => ErrorCategory.OpenError,
+        RestoreErrorCode.VmNotFound => ErrorCategory.ObjectNotFound,
         _ => ErrorCategory.NotSpecified,
     };
 
@@ -33,4 +35,17 @@ public static class ErrorMapper
 
     public static ErrorRecord Create(RestoreErrorCode code, string message, object? target) =>
         ToErrorRecord(new RestoreException(code, message, target?.ToString()), target);
+
+    /// <summary>
+    /// An agent's refusal or absence: AgentUnauthorized (401), AgentBusy (503), AgentUnreachable
+    /// (no connection), AgentError otherwise. Engine errors through the agent stay RestoreExceptions.
+    /// </summary>
+    public static ErrorRecord FromRemote(Exception ex, object? target) => ex switch
+    {
+        RestoreException rex => ToErrorRecord(rex, target),
+        Contract.AgentException { StatusCode: 401 } => new ErrorRecord(ex, "AgentUnauthorized", ErrorCategory.AuthenticationError, target),
+        Contract.AgentException { StatusCode: 503 } => new ErrorRecord(ex, "AgentBusy", ErrorCategory.ResourceBusy, target),
+        Contract.AgentException => new ErrorRecord(ex, "AgentError", ErrorCategory.ProtocolError, target),
+        _ => new ErrorRecord(ex, "AgentUnreachable", ErrorCategory.ConnectionError, target),
+    };
 }

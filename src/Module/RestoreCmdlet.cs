@@ -6,7 +6,15 @@ namespace RestoreTools.Module;
 /// <summary>Common plumbing: the shared engine, per-item error handling, engine warnings.</summary>
 public abstract class RestoreCmdlet : PSCmdlet
 {
-    protected static IRestoreEngine Engine => EngineHolder.Engine;
+    /// <summary>
+    /// A restore agent's session (Connect-RestoreAgent, Start-RestoreVM): the cmdlet then works
+    /// through that agent instead of this machine's own disks.
+    /// </summary>
+    [Parameter]
+    public Remote.RestoreSession? Session { get; set; }
+
+    /// <summary>The engine this call works on: the session's agent, or the local engine.</summary>
+    protected IRestoreEngine Engine => Session?.Engine ?? EngineHolder.Engine;
 
     private readonly CancellationTokenSource _stop = new();
 
@@ -32,6 +40,12 @@ public abstract class RestoreCmdlet : PSCmdlet
         catch (RestoreException ex)
         {
             WriteError(ErrorMapper.ToErrorRecord(ex, target));
+            return false;
+        }
+        catch (Exception ex) when (Session is not null && ex is Contract.AgentException or HttpRequestException or IOException)
+        {
+            // Through an agent: refused (401, 503) or unreachable; the next item may still work.
+            WriteError(ErrorMapper.FromRemote(ex, target));
             return false;
         }
         finally

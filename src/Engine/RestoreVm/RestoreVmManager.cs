@@ -13,11 +13,11 @@ namespace RestoreTools.Engine.RestoreVm;
 /// networking) or over vsock. Each VM has a state folder; VMs this instance started are stopped
 /// when it is disposed, and every VM powers itself off after the agent's idle timeout.
 /// </summary>
-public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentProbe probe) : IDisposable
+public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoot = "/run/restoretools/vms") : IDisposable
 {
     private readonly List<string> _started = [];
 
-    public RestoreVmInfo Start(IReadOnlyList<RestoreVmImage> images, CancellationToken cancellationToken = default)
+    public RestoreVmInfo Start(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, CancellationToken cancellationToken = default)
     {
         if (images.Count == 0) throw new RestoreException(RestoreErrorCode.InvalidPath, "a restore VM needs at least one image");
         foreach (var image in images)
@@ -32,7 +32,7 @@ public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentPr
             if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
 
         string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-        string dir = Path.Combine(options.StateRoot, id);
+        string dir = Path.Combine(stateRoot, id);
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
@@ -49,7 +49,7 @@ public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentPr
         int port = vsock ? 0 : FreeLoopbackPort();
         string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
 
-        var args = QemuArguments(images, dir, initrd, accel, vsock, cid, port);
+        var args = QemuArguments(options, images, dir, initrd, accel, vsock, cid, port);
         File.WriteAllText(Path.Combine(dir, "qemu.cmdline"), string.Join(' ', args.Prepend(options.Qemu)));
         var psi = new ProcessStartInfo(options.Qemu, args) { RedirectStandardError = true, RedirectStandardOutput = true };
         using (var qemu = Process.Start(psi) ?? throw new RestoreException(RestoreErrorCode.VmStartFailed, $"'{options.Qemu}' did not start"))
@@ -83,8 +83,8 @@ public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentPr
     public IReadOnlyList<RestoreVmInfo> List()
     {
         var list = new List<RestoreVmInfo>();
-        if (!Directory.Exists(options.StateRoot)) return list;
-        foreach (var dir in Directory.EnumerateDirectories(options.StateRoot).Order(StringComparer.Ordinal))
+        if (!Directory.Exists(stateRoot)) return list;
+        foreach (var dir in Directory.EnumerateDirectories(stateRoot).Order(StringComparer.Ordinal))
         {
             var vm = Read(dir);
             if (vm is not null && IsAlive(vm)) list.Add(vm);
@@ -122,7 +122,7 @@ public sealed class RestoreVmManager(RestoreVmOptions options, IRestoreVmAgentPr
         }
     }
 
-    private List<string> QemuArguments(IReadOnlyList<RestoreVmImage> images, string dir, string initrd, string accel, bool vsock, int cid, int port)
+    private static List<string> QemuArguments(RestoreVmOptions options, IReadOnlyList<RestoreVmImage> images, string dir, string initrd, string accel, bool vsock, int cid, int port)
     {
         var a = new List<string>
         {

@@ -47,9 +47,6 @@ public interface IRestoreVmAgentProbe
 
 public sealed record RestoreVmOptions
 {
-    /// <summary>One folder per VM: state.json, console.log, the per-start initrd, the token.</summary>
-    public string StateRoot { get; init; } = "/run/restoretools/vms";
-
     /// <summary>The kernel (an uncompressed vmlinux boots faster under TCG) and the base initramfs.</summary>
     public required string Kernel { get; init; }
     public required string Initrd { get; init; }

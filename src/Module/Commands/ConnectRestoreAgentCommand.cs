@@ -1,0 +1,55 @@
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using RestoreTools.Contract;
+using RestoreTools.Engine;
+using RestoreTools.Module.Remote;
+
+namespace RestoreTools.Module.Commands;
+
+/// <summary>Connects to a restore agent and returns a session for every cmdlet's -Session.</summary>
+[Cmdlet(VerbsCommunications.Connect, "RestoreAgent", DefaultParameterSetName = "Socket")]
+[OutputType(typeof(RestoreSession))]
+public sealed class ConnectRestoreAgentCommand : PSCmdlet
+{
+    /// <summary>The agent's Unix socket.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Socket")]
+    public string Socket { get; set; } = "";
+
+    /// <summary>http://127.0.0.1:PORT, or vsock:CID[:PORT].</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Uri")]
+    public string Uri { get; set; } = "";
+
+    [Parameter]
+    public string? TokenFile { get; set; }
+
+    [Parameter]
+    public SecureString? Token { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string endpoint = ParameterSetName == "Socket"
+            ? "unix:" + SessionState.Path.GetUnresolvedProviderPathFromPSPath(Socket)
+            : Uri;
+        string? token = Token is not null ? new NetworkCredential("", Token).Password
+            : TokenFile is not null ? File.ReadAllText(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TokenFile)).Trim()
+            : null;
+        AgentClient client;
+        try { client = new AgentClient(endpoint, token); }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(ErrorMapper.Create(RestoreErrorCode.InvalidPath, ex.Message, endpoint));
+            return;
+        }
+        try
+        {
+            client.GetStatus(); // an authenticated call: a wrong token fails here, not on first use
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            client.Dispose();
+            ThrowTerminatingError(ErrorMapper.FromRemote(ex, endpoint));
+        }
+        WriteObject(SessionRegistry.Add(endpoint, client));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections;
+using System.Management.Automation;
+using RestoreTools.Contract;
+using RestoreTools.Engine;
+using RestoreTools.Engine.RestoreVm;
+using RestoreTools.Module.Remote;
+
+namespace RestoreTools.Module.Commands;
+
+/// <summary>
+/// Boots a restore VM with the images as read-only virtio disks (serial = image name), waits for
+/// its agent and returns a session. A running VM with the same images is reused unless -New.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "RestoreVM", SupportsShouldProcess = true)]
+[OutputType(typeof(RestoreSession))]
+public sealed class StartRestoreVMCommand : PSCmdlet
+{
+    /// <summary>Image files (named by file name), or a hashtable name = path.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public object[] Image { get; set; } = [];
+
+    [Parameter]
+    [ValidateRange(128, 65536)]
+    public int Memory { get; set; } = 512;
+
+    /// <summary>How long to wait for the agent to answer.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSeconds { get; set; } = 25;
+
+    /// <summary>The VM powers itself off after this long without a request.</summary>
+    [Parameter]
+    [ValidateRange(5, 86400)]
+    public int IdleTimeoutSeconds { get; set; } = 600;
+
+    [Parameter]
+    public string? KernelPath { get; set; }
+
+    [Parameter]
+    public string? InitrdPath { get; set; }
+
+    /// <summary>Start a new VM even when one with the same images runs.</summary>
+    [Parameter]
+    public SwitchParameter New { get; set; }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var images = Images().ToList();
+            var manager = VmHolder.Manager;
+            var vm = New ? null : manager.FindReusable(images);
+            if (vm is null)
+            {
+                if (!ShouldProcess(string.Join(", ", images.Select(i => $"{i.Name}={i.Path}")), "Start restore VM")) return;
+                var (kernel, initrd) = VmFiles.Locate(Resolve(KernelPath), Resolve(InitrdPath));
+                WriteProgress(new ProgressRecord(1, "Start-RestoreVM", "Booting the restore VM and waiting for its agent"));
+                vm = manager.Start(images, new RestoreVmOptions
+                {
+                    Kernel = kernel,
+                    Initrd = initrd,
+                    MemoryMiB = Memory,
+                    TimeoutSeconds = TimeoutSeconds,
+                    IdleTimeoutSeconds = IdleTimeoutSeconds,
+                });
+                WriteProgress(new ProgressRecord(1, "Start-RestoreVM", "Ready") { RecordType = ProgressRecordType.Completed });
+            }
+            var client = AgentClient.WithTokenFile(vm.Endpoint, vm.TokenFile);
+            WriteObject(SessionRegistry.Add(vm.Endpoint, client, vm.Id));
+        }
+        catch (RestoreException ex)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, Image));
+        }
+    }
+
+    private string? Resolve(string? path) => path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private IEnumerable<RestoreVmImage> Images()
+    {
+        foreach (var item in Image)
+        {
+            switch (item is PSObject pso ? pso.BaseObject : item)
+            {
+                case IDictionary map:
+                    foreach (DictionaryEntry e in map)
+                        yield return RestoreVmImage.FromPath(Resolve(e.Value?.ToString() ?? "")!, e.Key.ToString());
+                    break;
+                case var other:
+                    yield return RestoreVmImage.FromPath(Resolve(other?.ToString() ?? "")!);
+                    break;
+            }
+        }
+    }
+}

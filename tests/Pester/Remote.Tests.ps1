@@ -1,0 +1,146 @@
+#Requires -Version 7.4
+# The module through a real restore-agent on a Unix socket (the agent runs on this host with the
+# sample image attached): every answer must equal the local engine's for the same image.
+
+BeforeAll {
+    $ModulePath = if ($env:RESTORETOOLS_MODULE) { $env:RESTORETOOLS_MODULE } else { Join-Path $PSScriptRoot '../../out/RestoreTools/RestoreTools.psd1' }
+    Import-Module (Resolve-Path -LiteralPath $ModulePath).ProviderPath -Force -ErrorAction Stop
+    $Agent = if ($env:RESTORETOOLS_AGENT) { $env:RESTORETOOLS_AGENT } else { Join-Path $PSScriptRoot '../../out/agent/restore-agent' }
+    $Sample = if ($env:RESTORETOOLS_SAMPLE) { $env:RESTORETOOLS_SAMPLE } else { Join-Path $PSScriptRoot '../../out/sample/sample.img' }
+
+    $script:Work = Join-Path ([IO.Path]::GetTempPath()) "restoretools-remote-$PID"
+    $null = New-Item -ItemType Directory -Path $Work -Force
+    $script:Socket = Join-Path $Work 'agent.sock'
+    $script:TokenFile = Join-Path $Work 'token'
+    $script:AgentProcess = Start-Process -FilePath $Agent -PassThru -RedirectStandardError (Join-Path $Work 'agent.log') -ArgumentList @(
+        '--host', '--listen', "unix:$Socket", '--token-file', $TokenFile, '--image', "sample.img=$Sample", '--state-dir', (Join-Path $Work 'state'))
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    while (-not (Test-Path $Socket) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+    $script:S = Connect-RestoreAgent -Socket $Socket -TokenFile $TokenFile
+    $script:SampleSha = (Get-FileHash -LiteralPath $Sample -Algorithm SHA256).Hash
+    $script:SamplePath = $Sample
+    Mount-RestoreImage -Path $Sample -Name sample.img
+
+    # Errors written by one command, as a list.
+    function Get-Errors([scriptblock] $Script) {
+        $ErrorActionPreference = 'Continue'
+        , @(& $Script 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    }
+    function Get-TreeManifest([string] $Dir) {
+        Get-ChildItem -LiteralPath $Dir -Recurse -Force | Sort-Object FullName | ForEach-Object {
+            $rel = [IO.Path]::GetRelativePath($Dir, $_.FullName)
+            if ($_.LinkType) { "$rel -> $($_.LinkTarget)" }
+            elseif ($_.PSIsContainer) { "$rel/" }
+            else { "$rel $((Get-FileHash -LiteralPath $_.FullName).Hash) $([Convert]::ToString([int]$_.UnixFileMode, 8))" }
+        }
+    }
+}
+
+AfterAll {
+    Get-RestoreSession | Disconnect-RestoreAgent
+    Dismount-RestoreImage -Name sample.img -ErrorAction SilentlyContinue
+    if ($AgentProcess -and -not $AgentProcess.HasExited) { $AgentProcess.Kill(); $AgentProcess.WaitForExit(5000) }
+    Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Connect-RestoreAgent' {
+    It 'returns an open session over the Unix socket' {
+        $S.IsOpen | Should -BeTrue
+        $S.Transport | Should -Be 'unix'
+        (Get-RestoreSession).Id | Should -Contain $S.Id
+    }
+
+    It 'refuses a wrong token with AgentUnauthorized' {
+        $bad = ConvertTo-SecureString 'not-the-token' -AsPlainText -Force
+        { Connect-RestoreAgent -Socket $Socket -Token $bad } | Should -Throw -ErrorId 'AgentUnauthorized*'
+    }
+
+    It 'says AgentUnreachable when nothing listens' {
+        { Connect-RestoreAgent -Socket (Join-Path $Work 'nobody.sock') -TokenFile $TokenFile } | Should -Throw -ErrorId 'AgentUnreachable*'
+    }
+
+    It 'created the token file with mode 0600' {
+        (& stat -c %a $TokenFile) | Should -Be '600'
+    }
+}
+
+Describe 'The same answers through the agent as locally' {
+    It 'Get-RestoreDisk' {
+        $local = Get-RestoreDisk -Name sample.img | Select-Object Name, Size, PartitionTable, @{ n = 'Types'; e = { $_.BucketTypes -join ',' } }
+        $remote = Get-RestoreDisk -Name sample.img -Session $S | Select-Object Name, Size, PartitionTable, @{ n = 'Types'; e = { $_.BucketTypes -join ',' } }
+        ($remote | ConvertTo-Json) | Should -Be ($local | ConvertTo-Json)
+    }
+
+    It 'Get-RestoreBucket' {
+        $props = 'Path', 'Type', 'Component', 'Size', 'FileSystem', 'Label', 'Uuid', 'Start', 'PartitionType', 'PartitionUuid', 'PartitionName'
+        $local = Get-RestoreBucket -Disk sample.img | Select-Object $props
+        $remote = Get-RestoreBucket -Disk sample.img -Session $S | Select-Object $props
+        $remote.Count | Should -Be 3
+        ($remote | ConvertTo-Json) | Should -Be ($local | ConvertTo-Json)
+    }
+
+    It 'Resolve-RestorePath of partial paths' {
+        $local = Resolve-RestorePath -Path /sample.img/part | Select-Object Name, Path, Kind, Size
+        $remote = Resolve-RestorePath -Path /sample.img/part -Session $S | Select-Object Name, Path, Kind, Size
+        ($remote | ConvertTo-Json) | Should -Be ($local | ConvertTo-Json)
+    }
+
+    It 'Get-RestoreChildItem -Recurse' {
+        $props = 'Name', 'Path', 'Type', 'Size', 'Mode', 'Uid', 'Gid', 'LinkTarget', @{ n = 'Mtime'; e = { $_.LastWriteTime.ToUnixTimeSeconds() } }
+        $local = Get-RestoreChildItem -Path /sample.img/part/1 -Recurse | Sort-Object Path | Select-Object $props
+        $remote = Get-RestoreChildItem -Path /sample.img/part/1 -Recurse -Session $S | Sort-Object Path | Select-Object $props
+        $remote.Count | Should -BeGreaterThan 5
+        ($remote | ConvertTo-Json) | Should -Be ($local | ConvertTo-Json)
+    }
+
+    It 'Get-RestoreContent' {
+        Get-RestoreContent -Path /sample.img/part/1/etc/hostname -Session $S | Should -Be 'restore-demo'
+        (Get-RestoreContent -Path /sample.img/part/2/reports/2026/summary.txt -Raw -Session $S) |
+            Should -Be (Get-RestoreContent -Path /sample.img/part/2/reports/2026/summary.txt -Raw)
+        (Get-RestoreContent -Path /sample.img/part/1/etc/passwd -TotalCount 2 -Session $S) |
+            Should -Be (Get-RestoreContent -Path /sample.img/part/1/etc/passwd -TotalCount 2)
+    }
+
+    It 'Copy-RestoreItem gives the same tree' {
+        $l = New-Item -ItemType Directory -Path (Join-Path $Work 'copy-local') -Force
+        $r = New-Item -ItemType Directory -Path (Join-Path $Work 'copy-remote') -Force
+        Copy-RestoreItem -Path /sample.img/part/1/home -Destination $l -Recurse
+        Copy-RestoreItem -Path /sample.img/part/1/home -Destination $r -Recurse -Session $S
+        $m = Get-TreeManifest $r
+        $m.Count | Should -BeGreaterThan 1
+        ($m -join "`n") | Should -Be ((Get-TreeManifest $l) -join "`n")
+    }
+
+    It 'Export-RestoreItem gives an archive with the same entries' {
+        $l = Join-Path $Work 'local.tar'
+        $r = Join-Path $Work 'remote.tar'
+        Export-RestoreItem -Path /sample.img/part/1/etc -Destination $l
+        Export-RestoreItem -Path /sample.img/part/1/etc -Destination $r -Session $S
+        $rl = (& tar -tvf $r | Sort-Object) -join "`n"
+        $rl | Should -Match 'etc/localtime -> /usr/share/zoneinfo/UTC'
+        $rl | Should -Be ((& tar -tvf $l | Sort-Object) -join "`n")
+    }
+
+    It 'gives the same error ids for bad paths' -ForEach @(
+        @{ Path = '/no-such-disk/part/1'; Id = 'DiskNotFound' }
+        @{ Path = '/sample.img/lvm'; Id = 'BucketTypeNotFound' }
+        @{ Path = '/sample.img/part/9'; Id = 'ComponentNotFound' }
+        @{ Path = '/sample.img/part/1/etc/nothing'; Id = 'ItemNotFound' }
+        @{ Path = 'relative/path'; Id = 'InvalidPath' }
+    ) {
+        $local = Get-Errors { Resolve-RestorePath -Path $Path }
+        $remote = Get-Errors { Resolve-RestorePath -Path $Path -Session $S }
+        $local[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $remote[0].FullyQualifiedErrorId | Should -Be $local[0].FullyQualifiedErrorId
+    }
+}
+
+Describe 'Disconnect-RestoreAgent' {
+    It 'closes the session; the image is unchanged' {
+        $extra = Connect-RestoreAgent -Socket $Socket -TokenFile $TokenFile
+        $extra | Disconnect-RestoreAgent
+        $extra.IsOpen | Should -BeFalse
+        (Get-RestoreSession).Id | Should -Not -Contain $extra.Id
+        (Get-FileHash -LiteralPath $SamplePath -Algorithm SHA256).Hash | Should -Be $SampleSha
+    }
+}
