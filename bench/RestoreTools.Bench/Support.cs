@@ -84,14 +84,24 @@ internal sealed class CountingSink : Stream
 }
 
 /// <summary>Ideas for the engine, tried from outside it (src/ is not ours to edit).</summary>
-internal static class Prototype
+internal static partial class Prototype
 {
     /// <summary>The engine's tar export with its output behind a 64 KiB buffer: what a buffered writer inside the engine would do.</summary>
     public static void BufferedTar(IRestoreEngine engine, string path, Stream output)
     {
-        using var buffered = new BufferedStream(output, 1 << 16);
+        var buffered = new BufferedStream(output, 1 << 16); // not disposed: the pipe is the caller's
         engine.Export(path, buffered, new ExportOptions(ExportFormat.Tar));
         buffered.Flush();
+    }
+}
+
+internal static partial class Prototype
+{
+    /// <summary>Raw export as the engine does it (OpenRead, then CopyTo), with a cache-sized copy buffer instead of 1 MiB.</summary>
+    public static void CopyRaw(IRestoreEngine engine, string path, Stream output, int bufferSize)
+    {
+        using var source = engine.OpenRead(path);
+        source.CopyTo(output, bufferSize);
     }
 }
 
