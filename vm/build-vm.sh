@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Builds the restore VM: an uncompressed kernel (vmlinux) and a reproducible initramfs.
+#
+#   vm/build-vm.sh [--agent PATH] [--out DIR] [--cache DIR] [--compress zstd|gzip|none]
+#
+# Output (default out/vm/):
+#   vmlinux          the Debian kernel, decompressed from vmlinuz (boots through its PVH entry)
+#   initrd.img       busybox, /init, the agent, kernel modules (boot + filesystems), the marker
+#   kernel.release   the kernel release (uname -r) inside the VM
+#   manifest.txt     packages, versions, sha256 of the outputs, whether the agent is inside
+#
+# The kernel and busybox-static packages are fetched with `apt-get download` into the cache
+# (default out/cache/vm/) and unpacked with `dpkg -x`; they are never installed. Host tools that
+# are missing (cpio, kmod, xz-utils, zstd) are installed with apt-get --no-install-recommends.
+# The initramfs is reproducible: sorted file list, owner 0:0, every mtime SOURCE_DATE_EPOCH
+# (default 0), cpio --reproducible, compressor without timestamps.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+out="$root/out/vm"
+cache="$root/out/cache/vm"
+agent="$root/out/agent/restore-agent"
+agent_given=0
+compress=zstd
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --agent) agent="$2"; agent_given=1; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
+        --cache) cache="$2"; shift 2 ;;
+        --compress) compress="$2"; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "build-vm: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+case "$compress" in zstd|gzip|none) ;; *) echo "build-vm: --compress zstd|gzip|none" >&2; exit 2 ;; esac
+
+log() { echo "build-vm: $*" >&2; }
+die() { echo "build-vm: error: $*" >&2; exit 1; }
+
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-0}"
+export LC_ALL=C
+umask 022
+
+# ---- host tools -------------------------------------------------------------------------
+need=()
+command -v cpio >/dev/null || need+=(cpio)
+command -v depmod >/dev/null || need+=(kmod)
+command -v modprobe >/dev/null || need+=(kmod)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
+command -v apt-get >/dev/null || die "apt-get is needed (Debian host)"
+apt_updated=0
+apt_update() { [ $apt_updated = 1 ] || { log "apt-get update"; apt-get update -qq; apt_updated=1; }; }
+if [ ${#need[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing host tools (${need[*]}) and not root"
+    apt_update
+    log "installing host tools: ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[ "$(id -u)" = 0 ] || die "run as root (the initramfs needs the /dev/console node)"
+
+# ---- packages ---------------------------------------------------------------------------
+# shellcheck source=kernel.env
+. "$here/kernel.env"
+mkdir -p "$cache"
+
+have_version() { apt-cache show "$1=$2" >/dev/null 2>&1; }
+have_package() { apt-cache show "$1" >/dev/null 2>&1; }
+
+# fetch PACKAGE [VERSION] -> prints the .deb path (cached by name and version)
+fetch() {
+    local pkg="$1" ver="${2:-}" spec deb
+    if [ -z "$ver" ]; then
+        ver="$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')"
+    fi
+    deb="$(ls "$cache/${pkg}_${ver/:/%3a}_"*.deb 2>/dev/null | head -1 || true)"
+    if [ -z "$deb" ]; then
+        spec="$pkg=$ver"
+        log "apt-get download $spec"
+        (cd "$cache" && apt-get download -q "$spec" 2>&1 | grep -v 'unsandboxed' >&2) || die "apt-get download $spec failed"
+        deb="$(ls "$cache/${pkg}_${ver/:/%3a}_"*.deb | head -1)"
+    fi
+    echo "$deb"
+}
+
+kpkg="$KERNEL_PACKAGE" kver="$KERNEL_PACKAGE_VERSION" pin_note="pinned"
+if ! have_version "$kpkg" "$kver" && ! ls "$cache/${kpkg}_${kver}_"*.deb >/dev/null 2>&1; then
+    apt_update
+    if have_version "$kpkg" "$kver"; then :
+    elif have_package "$kpkg"; then
+        kver="$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')"
+        pin_note="pinned version gone, took candidate"
+        log "warning: $KERNEL_PACKAGE=$KERNEL_PACKAGE_VERSION is no longer in the archive; using $kver (update vm/kernel.env)"
+    else
+        kpkg="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+        [ -n "$kpkg" ] || die "cannot resolve linux-image-amd64's kernel package"
+        kver="$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')"
+        pin_note="pinned package gone, resolved from linux-image-amd64"
+        log "warning: $KERNEL_PACKAGE is gone; using $kpkg=$kver from linux-image-amd64 (update vm/kernel.env)"
+    fi
+fi
+kdeb="$(fetch "$kpkg" "$kver")"
+have_package "$BUSYBOX_PACKAGE" || apt_update
+bdeb="$(fetch "$BUSYBOX_PACKAGE")"
+krel="${kpkg#linux-image-}"
+
+# ---- unpack -----------------------------------------------------------------------------
+kdir="$cache/unpacked/$(basename "$kdeb" .deb)"
+if [ ! -e "$kdir/.done" ]; then
+    log "dpkg -x $(basename "$kdeb")"
+    rm -rf "$kdir"; mkdir -p "$kdir"
+    dpkg -x "$kdeb" "$kdir"
+    depmod -b "$kdir" "$krel"
+    touch "$kdir/.done"
+fi
+bdir="$cache/unpacked/$(basename "$bdeb" .deb)"
+if [ ! -e "$bdir/.done" ]; then
+    rm -rf "$bdir"; mkdir -p "$bdir"
+    dpkg -x "$bdeb" "$bdir"
+    touch "$bdir/.done"
+fi
+[ -f "$kdir/boot/vmlinuz-$krel" ] || die "no boot/vmlinuz-$krel in $kdeb"
+[ -d "$kdir/lib/modules/$krel" ] || die "no lib/modules/$krel in $kdeb"
+[ -x "$bdir/bin/busybox" ] || die "no bin/busybox in $bdeb"
+
+mkdir -p "$out"
+work="$(mktemp -d "$out/.build.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# ---- vmlinux ----------------------------------------------------------------------------
+# As the kernel's scripts/extract-vmlinux: find a compressor's magic in the bzImage, decompress
+# from there (trailing bytes make the decompressor complain; the output is complete) and keep
+# the first result that is an ELF file.
+extract_vmlinux() {
+    local img="$1" dst="$2" name magic cmd off
+    for spec in 'xz|\xfd\x37\x7a\x58\x5a\x00|xz -dc' \
+                'zstd|\x28\xb5\x2f\xfd|zstd -dcq' \
+                'gzip|\x1f\x8b\x08|gzip -dc' \
+                'lzma|\x5d\x00\x00\x00|xz -dc --format=lzma' \
+                'bzip2|\x42\x5a\x68|bzip2 -dc' \
+                'lz4|\x02\x21\x4c\x18|lz4 -dc'; do
+        IFS='|' read -r name magic cmd <<<"$spec"
+        command -v "${cmd%% *}" >/dev/null || continue
+        for off in $(grep -obUaP "$magic" "$img" 2>/dev/null | cut -d: -f1 | head -5); do
+            tail -c "+$((off + 1))" "$img" | $cmd >"$dst" 2>/dev/null || true
+            if [ "$(head -c 4 "$dst" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+                log "vmlinux: $name stream at offset $off"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+if [ ! -f "$kdir/vmlinux" ]; then
+    extract_vmlinux "$kdir/boot/vmlinuz-$krel" "$work/vmlinux" || die "no compressed ELF kernel found in vmlinuz-$krel"
+    cp "$work/vmlinux" "$kdir/vmlinux.tmp" && mv "$kdir/vmlinux.tmp" "$kdir/vmlinux"
+else
+    cp "$kdir/vmlinux" "$work/vmlinux"
+fi
+
+# ---- initramfs tree ---------------------------------------------------------------------
+rootfs="$work/root"
+mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,mnt,restore,etc/restoretools,lib/modules}
+chmod 1777 "$rootfs/tmp"
+chmod 0700 "$rootfs/restore"
+install -m 0755 "$bdir/bin/busybox" "$rootfs/bin/busybox"
+# applet links, as `busybox --install -s` would make them (relative, so the tree is relocatable)
+while read -r applet; do
+    [ "$applet" = bin/busybox ] && continue
+    [ -e "$rootfs/$applet" ] || [ -L "$rootfs/$applet" ] && continue
+    dir="$(dirname "$applet")"
+    rel="$(realpath -m --relative-to="/$dir" /bin/busybox)"
+    ln -s "$rel" "$rootfs/$applet"
+done < <("$bdir/bin/busybox" --list-full | sort)
+mknod -m 0600 "$rootfs/dev/console" c 5 1
+mknod -m 0666 "$rootfs/dev/null" c 1 3
+install -m 0755 "$here/init" "$rootfs/init"
+install -m 0755 "$here/selftest" "$rootfs/usr/bin/restore-selftest"
+cat >"$rootfs/etc/restoretools/restore-vm" <<EOF
+RestoreTools restore VM
+kernel $krel ($kpkg $kver)
+EOF
+echo "restore-vm" >"$rootfs/etc/hostname"
+printf 'root:x:0:0:root:/:/bin/sh\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\n' >"$rootfs/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$rootfs/etc/hosts"
+
+agent_note="absent"
+if [ -f "$agent" ]; then
+    install -m 0755 "$agent" "$rootfs/usr/bin/restore-agent"
+    agent_note="$(sha256sum "$agent" | cut -c1-64) $(stat -c %s "$agent") bytes from $agent"
+    log "agent: $agent"
+else
+    [ $agent_given = 1 ] && die "--agent $agent: no such file"
+    log "NOTE: no agent at $agent: building without /usr/bin/restore-agent (the VM then only runs the selftest)"
+fi
+
+# ---- kernel modules ---------------------------------------------------------------------
+# Boot modules are loaded by /init; filesystem modules are loaded on demand by the kernel
+# (request_module("fs-TYPE") -> /sbin/modprobe, busybox, reading modules.dep and modules.alias).
+boot_modules="virtio_pci virtio_blk virtio_net virtio_console vmw_vsock_virtio_transport"
+fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3"
+mods="$kdir/lib/modules/$krel"
+dst="$rootfs/lib/modules/$krel"
+mkdir -p "$dst"
+missing=()
+for m in $boot_modules $fs_modules; do
+    if ! deps="$(modprobe -d "$kdir" -S "$krel" --show-depends "$m" 2>/dev/null)"; then
+        missing+=("$m"); continue
+    fi
+    while read -r kind path _; do
+        [ "$kind" = insmod ] || continue
+        rel="${path#"$mods"/}"
+        mkdir -p "$dst/$(dirname "$rel")"
+        cp -n "$path" "$dst/$rel"
+    done <<<"$deps"
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+    [ -f "$mods/$f" ] && cp "$mods/$f" "$dst/$f"
+done
+depmod -b "$rootfs" "$krel"
+# busybox modprobe reads only the text files; drop the binary indexes
+rm -f "$dst"/*.bin "$dst/modules.devname" "$dst/modules.softdep" "$dst/modules.weakdep"
+[ ${#missing[@]} -eq 0 ] || log "modules not in this kernel (skipped): ${missing[*]}"
+echo "$boot_modules" >"$rootfs/etc/restoretools/boot-modules"
+echo "$fs_modules" >"$rootfs/etc/restoretools/fs-modules"
+
+# ---- cpio ---------------------------------------------------------------------------------
+find "$rootfs" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+case "$compress" in
+    zstd) comp=(zstd -q -12 -T0 -c) ;;   # -19 is 9% smaller but ten times slower to build
+    gzip) comp=(gzip -n -9 -c) ;;
+    none) comp=(cat) ;;
+esac
+(cd "$rootfs" && find . -mindepth 1 -printf '%P\0' | sort -z |
+    cpio --null --create --format=newc --reproducible --owner=0:0 --quiet) | "${comp[@]}" >"$work/initrd.img"
+
+# ---- publish ----------------------------------------------------------------------------
+mv -f "$work/vmlinux" "$out/vmlinux"
+mv -f "$work/initrd.img" "$out/initrd.img"
+echo "$krel" >"$out/kernel.release"
+{
+    echo "kernel-package: $kpkg $kver ($pin_note)"
+    echo "kernel-release: $krel"
+    echo "busybox: $(basename "$bdeb")"
+    echo "agent: $agent_note"
+    echo "compression: $compress"
+    echo "modules: $(cd "$dst" && find . -name '*.ko*' | wc -l) files"
+    echo "missing-modules: ${missing[*]:-none}"
+    echo "source-date-epoch: $SOURCE_DATE_EPOCH"
+    (cd "$out" && sha256sum vmlinux initrd.img)
+} >"$out/manifest.txt"
+log "done: $out/vmlinux ($(stat -c %s "$out/vmlinux") bytes), $out/initrd.img ($(stat -c %s "$out/initrd.img") bytes, $compress)"
+[ -f "$rootfs/usr/bin/restore-agent" ] || log "NOTE: the initrd has no agent"
