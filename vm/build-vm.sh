@@ -67,7 +67,8 @@ fi
 . "$here/kernel.env"
 mkdir -p "$cache"
 
-have_version() { apt-cache show "$1=$2" >/dev/null 2>&1; }
+# (apt-cache show PKG=VERSION exits 0 even when the version is unknown; madison lists them)
+have_version() { apt-cache madison "$1" 2>/dev/null | awk -v v="$2" '$3 == v {f=1} END {exit !f}'; }
 have_package() { apt-cache show "$1" >/dev/null 2>&1; }
 
 # fetch PACKAGE [VERSION] -> prints the .deb path (cached by name and version)

@@ -20,7 +20,7 @@
 #                       loaded (a paravirtual /dev/kvm without them cannot run a stock kernel)
 #   --mem MB            default 512
 #   --smp N             default 2
-#   --append ARGS       extra kernel command line
+#   --append ARGS       extra kernel command line (repeatable)
 #
 # Prints: port=N pid=N state=DIR console=FILE token-file=FILE (one per line). The agent then
 # answers on http://127.0.0.1:PORT/ with 'Authorization: Bearer <token>'. Stop the VM with
@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
         --accel) accel="$2"; shift 2 ;;
         --mem) mem="$2"; shift 2 ;;
         --smp) smp="$2"; shift 2 ;;
-        --append) extra="$2"; shift 2 ;;
+        --append) extra="${extra:+$extra }$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac

@@ -99,7 +99,7 @@ public sealed class AgentClient : IRestoreEngine
             using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/status");
             request.Headers.Authorization = null;
             using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-            return response.IsSuccessStatusCode;
+            return true;   // any HTTP answer (a wrong token's 401 too) means the agent is there
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or SocketException)
         {
@@ -251,6 +251,15 @@ public sealed class AgentClient : IRestoreEngine
                 if (!options.Force && (File.Exists(target) || Directory.Exists(target) || new FileInfo(target).LinkTarget is not null))
                     throw new RestoreException(RestoreErrorCode.TargetExists, $"'{target}' exists", target);
                 if (options.Force && new FileInfo(target).LinkTarget is not null) File.Delete(target);
+                if (entry.EntryType is TarEntryType.SymbolicLink)
+                {
+                    if (options.Force && File.Exists(target)) File.Delete(target);
+                    File.CreateSymbolicLink(target, entry.LinkName);
+                    links++;
+                    continue;
+                }
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                    throw new IOException($"'{entry.Name}': {entry.EntryType} entries are not copied");
                 entry.ExtractToFile(target, overwrite: options.Force);
                 if (entry.EntryType is TarEntryType.SymbolicLink) links++;
                 else { files++; bytes += entry.Length; }

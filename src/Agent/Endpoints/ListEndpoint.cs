@@ -24,7 +24,7 @@ public static class ListEndpoint
 
         context.Response.ContentType = "application/json; charset=utf-8";
         var body = context.Response.BodyWriter;
-        long count = 0;
+        long count = 0, flushedAt = 0;
         await using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartArray();
@@ -34,9 +34,11 @@ public static class ListEndpoint
                 {
                     JsonSerializer.Serialize(writer, entries.Current, AgentJsonContext.Default.RestoreItem);
                     count++;
-                    if (writer.BytesPending >= FlushBytes)
+                    // Serialize flushes the writer into the pipe each time: BytesCommitted is what waits there.
+                    if (writer.BytesCommitted + writer.BytesPending - flushedAt >= FlushBytes)
                     {
                         writer.Flush();
+                        flushedAt = writer.BytesCommitted;
                         await body.FlushAsync(ct);
                     }
                 } while (entries.MoveNext());

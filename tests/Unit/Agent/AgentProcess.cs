@@ -91,6 +91,8 @@ public sealed class AgentProcess : IDisposable
         foreach (var a in all) psi.ArgumentList.Add(a);
         psi.RedirectStandardError = true;
         psi.RedirectStandardOutput = true;
+        // A small gen0 budget, as in a small VM: peak memory then shows what the agent holds, not uncollected garbage.
+        psi.Environment["DOTNET_GCgen0size"] = "400000";
         var sw = Stopwatch.StartNew();
         Process = Process.Start(psi)!;
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
