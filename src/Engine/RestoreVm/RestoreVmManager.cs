@@ -106,8 +106,10 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         var vm = Get(id);
         probe.RequestStop(vm);
         var sw = Stopwatch.StartNew();
-        while (IsAlive(vm) && sw.Elapsed < (grace ?? TimeSpan.FromSeconds(5))) Thread.Sleep(50);
+        while (IsRunning(vm.Pid) && sw.Elapsed < (grace ?? TimeSpan.FromSeconds(5))) Thread.Sleep(50);
         if (IsAlive(vm)) Kill(vm);
+        // Its command line empties while qemu exits: wait until it has really gone.
+        while (IsRunning(vm.Pid) && sw.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(50);
         TryDelete(vm.StateDir);
         lock (_started) _started.Remove(id);
     }
@@ -166,6 +168,18 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
     private static bool IsAlive(RestoreVmInfo vm)
     {
         try { return File.ReadAllText($"/proc/{vm.Pid}/cmdline").Contains(vm.StateDir, StringComparison.Ordinal); }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Exists and is not a zombie (a daemonized qemu's parent is init, which may reap late).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+        }
         catch (IOException) { return false; }
     }
 

@@ -1,0 +1,144 @@
+#Requires -Version 7.4
+# End to end through a real restore VM under qemu: the images become read-only virtio disks named
+# by serial, the agent inside answers on a loopback port forward, and the module drives it all.
+# vfat is mounted inside the VM although this host's kernel cannot mount it.
+
+BeforeAll {
+    $ModulePath = if ($env:RESTORETOOLS_MODULE) { $env:RESTORETOOLS_MODULE } else { Join-Path $PSScriptRoot '../../out/RestoreTools/RestoreTools.psd1' }
+    Import-Module (Resolve-Path -LiteralPath $ModulePath).ProviderPath -Force -ErrorAction Stop
+    $Sample = if ($env:RESTORETOOLS_SAMPLE) { $env:RESTORETOOLS_SAMPLE } else { Join-Path $PSScriptRoot '../../out/sample/sample.img' }
+    $env:RESTORETOOLS_VM_STATE = Join-Path ([IO.Path]::GetTempPath()) "restoretools-vms-$PID"
+
+    function Invoke-Tool([string] $File, [string[]] $ArgumentList, [string] $InputText) {
+        $out = if ($InputText) { $InputText | & $File @ArgumentList 2>&1 } else { & $File @ArgumentList 2>&1 }
+        if ($LASTEXITCODE -ne 0) { throw "$File $($ArgumentList -join ' ') failed ($LASTEXITCODE): $out" }
+    }
+    function Get-Errors([scriptblock] $Script) {
+        $ErrorActionPreference = 'Continue'
+        , @(& $Script 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    }
+
+    $script:Work = Join-Path ([IO.Path]::GetTempPath()) "restoretools-vmtest-$PID"
+    $null = New-Item -ItemType Directory -Path $Work -Force
+
+    # MBR: partition 1 ext4, 2 extended, 5 logical ext4 (numbered from 5 as Linux does).
+    foreach ($n in 'prim', 'logi') {
+        $null = New-Item -ItemType Directory -Path "$Work/$n" -Force
+        Set-Content -LiteralPath "$Work/$n/which.txt" -Value "$n partition"
+        Invoke-Tool truncate '-s', '16M', "$Work/$n.fs"
+        Invoke-Tool mkfs.ext4 '-q', '-F', '-L', $n, '-d', "$Work/$n", "$Work/$n.fs"
+    }
+    $script:Mbr = Join-Path $Work 'mbr.img'
+    Invoke-Tool truncate '-s', '64M', $Mbr
+    Invoke-Tool sfdisk '-q', $Mbr -InputText "label: dos`nstart=2048, size=32768, type=83`nstart=34816, size=90112, type=5`nstart=36864, size=32768, type=83`n"
+    Invoke-Tool dd "if=$Work/prim.fs", "of=$Mbr", 'bs=512', 'seek=2048', 'conv=notrunc', 'status=none'
+    Invoke-Tool dd "if=$Work/logi.fs", "of=$Mbr", 'bs=512', 'seek=36864', 'conv=notrunc', 'status=none'
+
+    # A raw ext4 disk with no partition table.
+    $null = New-Item -ItemType Directory -Path "$Work/raw/docs" -Force
+    Set-Content -LiteralPath "$Work/raw/docs/readme.txt" -Value 'raw disk readme'
+    $script:Raw = Join-Path $Work 'raw.img'
+    Invoke-Tool truncate '-s', '16M', $Raw
+    Invoke-Tool mkfs.ext4 '-q', '-F', '-L', 'rawfs', '-d', "$Work/raw", $Raw
+
+    $script:Images = [ordered]@{ 'gpt-disk' = $Sample; 'mbr-disk' = $Mbr; 'raw-disk' = $Raw }
+    $script:Before = @{}
+    foreach ($k in $Images.Keys) { $Before[$k] = (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash }
+
+    # The VM image comes from './build.sh VmImage' (a dependency of Test): no image is a failure, not a skip.
+    $script:Started = [Diagnostics.Stopwatch]::StartNew()
+    $script:S = Start-RestoreVM -Image $Images -TimeoutSeconds 120 -IdleTimeoutSeconds 300
+    $Started.Stop()
+    Write-Host "    restore VM answered after $($Started.Elapsed.TotalSeconds.ToString('0.0')) s"
+}
+
+AfterAll {
+    Get-RestoreVM -ErrorAction SilentlyContinue | ForEach-Object { Stop-RestoreVM -Id $_.Id -ErrorAction SilentlyContinue }
+    Remove-Item -LiteralPath $Work, $env:RESTORETOOLS_VM_STATE -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'A restore VM' {
+    It 'is listed by Get-RestoreVM with its images' {
+        $vm = Get-RestoreVM | Where-Object Id -eq $S.VmId
+        $vm | Should -Not -BeNullOrEmpty
+        $vm.Pid | Should -BeGreaterThan 0
+        ($vm.Images.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'raw-disk')
+        $vm.Transport | Should -Be 'tcp'
+        $vm.Endpoint | Should -Match '^http://127\.0\.0\.1:\d+$'
+    }
+
+    It 'names its disks by the virtio serial' {
+        $disks = Get-RestoreDisk -Session $S
+        ($disks.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'raw-disk')
+        ($disks | Where-Object Name -eq 'gpt-disk').Source | Should -Be 'virtio'
+        ($disks | Where-Object Name -eq 'gpt-disk').Size | Should -Be (Get-Item -LiteralPath $Images['gpt-disk']).Length
+    }
+
+    It 'lists the buckets of every disk' {
+        $b = Get-RestoreBucket -Session $S
+        ($b | Where-Object Disk -eq 'gpt-disk').FileSystem | Should -Be @('ext4', 'xfs', 'vfat')
+        ($b | Where-Object Disk -eq 'mbr-disk').Component | Should -Be @('1', '2', '5')
+        ($b | Where-Object { $_.Disk -eq 'mbr-disk' -and $_.Component -eq '5' }).Label | Should -Be 'logi'
+        $raw = $b | Where-Object Disk -eq 'raw-disk'
+        $raw.Type | Should -Be 'raw'
+        $raw.Label | Should -Be 'rawfs'
+    }
+
+    It 'reads files on ext4, xfs, vfat (mounted in the VM), a logical partition and a raw disk' {
+        Get-RestoreContent -Session $S -Path /gpt-disk/part/1/etc/hostname | Should -Be 'restore-demo'
+        Get-RestoreContent -Session $S -Path /gpt-disk/part/2/reports/2026/summary.txt | Should -Be 'Summary 2026: 3 restores, 0 failures.'
+        Get-RestoreContent -Session $S -Path /gpt-disk/part/3/EFI/BOOT/readme.txt | Should -Be 'RestoreTools sample EFI system partition.'
+        Get-RestoreContent -Session $S -Path /mbr-disk/part/5/which.txt | Should -Be 'logi partition'
+        Get-RestoreContent -Session $S -Path /raw-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
+        # The archive name with its Proxmox suffix finds the disk too.
+        Get-RestoreContent -Session $S -Path /raw-disk.img.fidx/raw/docs/readme.txt | Should -Be 'raw disk readme'
+    }
+
+    It 'lists a folder' {
+        $items = Get-RestoreChildItem -Session $S -Path /gpt-disk/part/1/etc
+        $items.Name | Should -Contain 'hostname'
+        ($items | Where-Object Name -eq 'localtime').Type | Should -Be 'Symlink'
+        ($items | Where-Object Name -eq 'localtime').LinkTarget | Should -Be '/usr/share/zoneinfo/UTC'
+    }
+
+    It 'copies a tree that matches the image by checksum' {
+        $dest = New-Item -ItemType Directory -Path (Join-Path $Work 'copy') -Force
+        Copy-RestoreItem -Session $S -Path /gpt-disk/part/1/home -Destination $dest -Recurse
+        (Get-FileHash -LiteralPath "$dest/home/alice/notes.txt").Hash |
+            Should -Be (Get-FileHash -InputStream ([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes("Alice notes: the quarterly backup lives on the data volume.`n")))).Hash
+        $dest2 = New-Item -ItemType Directory -Path (Join-Path $Work 'copy-efi') -Force
+        Copy-RestoreItem -Session $S -Path /gpt-disk/part/3/EFI -Destination $dest2 -Recurse
+        Get-Content -LiteralPath "$dest2/EFI/BOOT/readme.txt" | Should -Be 'RestoreTools sample EFI system partition.'
+    }
+
+    It 'exports a tar that tar reads' {
+        $tar = Join-Path $Work 'reports.tar'
+        Export-RestoreItem -Session $S -Path /gpt-disk/part/2/reports -Destination $tar
+        $x = New-Item -ItemType Directory -Path (Join-Path $Work 'untar') -Force
+        & tar -xf $tar -C $x
+        $LASTEXITCODE | Should -Be 0
+        Get-Content -LiteralPath "$x/reports/2026/summary.txt" | Should -Be 'Summary 2026: 3 restores, 0 failures.'
+    }
+
+    It 'refuses a wrong token' {
+        $bad = ConvertTo-SecureString 'wrong-token' -AsPlainText -Force
+        { Connect-RestoreAgent -Uri $S.Endpoint -Token $bad } | Should -Throw -ErrorId 'AgentUnauthorized*'
+    }
+
+    It 'reuses the running VM for the same images' {
+        $again = Start-RestoreVM -Image $Images
+        $again.VmId | Should -Be $S.VmId
+        $again | Disconnect-RestoreAgent
+    }
+
+    It 'is gone after Stop-RestoreVM, and the images are unchanged' {
+        $vmPid = (Get-RestoreVM | Where-Object Id -eq $S.VmId).Pid
+        Stop-RestoreVM -Id $S.VmId
+        # Gone, or a zombie that init has yet to reap: either way not running.
+        $state = (Get-Content -LiteralPath "/proc/$vmPid/stat" -Raw -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
+        $state | Should -BeIn @($null, '', 'Z', 'X')
+        Get-RestoreVM | Where-Object Id -eq $S.VmId | Should -BeNullOrEmpty
+        $S.IsOpen | Should -BeFalse
+        foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] }
+    }
+}
