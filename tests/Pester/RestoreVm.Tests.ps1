@@ -135,7 +135,7 @@ Describe 'A restore VM' {
         $vmPid = (Get-RestoreVM | Where-Object Id -eq $S.VmId).Pid
         Stop-RestoreVM -Id $S.VmId
         # Gone, or a zombie that init has yet to reap: either way not running.
-        $state = (Get-Content -LiteralPath "/proc/$vmPid/stat" -Raw -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
+        $state = (Get-Content -LiteralPath "/proc/$vmPid/stat" -Raw -ErrorAction SilentlyContinue) -replace '(?s)^.*\) (\S).*$', '$1'
         $state | Should -BeIn @($null, '', 'Z', 'X')
         Get-RestoreVM | Where-Object Id -eq $S.VmId | Should -BeNullOrEmpty
         $S.IsOpen | Should -BeFalse
