@@ -5,7 +5,7 @@
     Author               = 'RestoreTools'
     CompanyName          = 'RestoreTools'
     Copyright            = '(c) RestoreTools. All rights reserved.'
-    Description          = 'Single-file restore from VM disk images: attach images read-only, list and mount their partitions, resolve /disk/type/component/path restore paths.'
+    Description          = 'Single-file restore from VM disk images: attach images read-only, list and mount their partitions, resolve /disk/type/component/path restore paths, list, read, copy and export files out of them.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('RestoreTools.Format.ps1xml')
@@ -17,6 +17,10 @@
         'Mount-RestoreBucket'
         'Dismount-RestoreBucket'
         'Resolve-RestorePath'
+        'Get-RestoreChildItem'
+        'Get-RestoreContent'
+        'Copy-RestoreItem'
+        'Export-RestoreItem'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

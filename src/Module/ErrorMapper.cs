@@ -21,6 +21,10 @@ public static class ErrorMapper
         RestoreErrorCode.DetachFailed => ErrorCategory.InvalidOperation,
         RestoreErrorCode.NameInUse => ErrorCategory.ResourceExists,
         RestoreErrorCode.NotSupported => ErrorCategory.NotImplemented,
+        RestoreErrorCode.NotAFile => ErrorCategory.InvalidArgument,
+        RestoreErrorCode.ReadFailed => ErrorCategory.ReadError,
+        RestoreErrorCode.TargetExists => ErrorCategory.ResourceExists,
+        RestoreErrorCode.WriteFailed => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -8,6 +8,16 @@ public abstract class RestoreCmdlet : PSCmdlet
 {
     protected static IRestoreEngine Engine => EngineHolder.Engine;
 
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Cancelled when the pipeline is stopped (Ctrl+C): long engine calls watch it.</summary>
+    protected CancellationToken StopToken => _stop.Token;
+
+    protected override void StopProcessing()
+    {
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
     /// <summary>
     /// Runs one item's work; a RestoreException becomes a non-terminating error whose target is
     /// the item, so the pipeline goes on with the next item.

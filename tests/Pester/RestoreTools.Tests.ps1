@@ -406,7 +406,7 @@ Describe 'Tab completion of restore paths' {
 Describe 'Help' {
     It 'exports every cmdlet listed in the manifest' {
         $exported = @((Get-Module RestoreTools).ExportedCmdlets.Keys | Sort-Object)
-        $exported.Count | Should -Be 7
+        $exported.Count | Should -Be 11
         $exported | Should -Be @((Import-PowerShellDataFile -LiteralPath $ModulePath).CmdletsToExport | Sort-Object)
     }
 

@@ -15,13 +15,18 @@ internal static class Exporter
             if (info.Kind != Stat.Kind.File)
                 throw new RestoreException(RestoreErrorCode.NotAFile, $"'{restorePath}' is not a file: raw export takes one file; use tar or zip for a folder", restorePath);
             using var source = new CountingStream(TarArchiveWriter.OpenFile(localPath), tracker);
-            source.CopyTo(output, 1 << 20);
+            // 128 KiB, as cat uses: a larger buffer overflows the CPU cache and a pipe takes 64 KiB at a time.
+            source.CopyTo(output, 128 * 1024);
             tracker.File();
             tracker.Done();
             return tracker.Result();
         }
 
         var entries = TreeWalker.Walk(localPath, rootName, recurse: true, (p, r) => tracker.Error(p, r, options), ct);
+        // TarWriter writes every header, data chunk and padding on its own: buffered, a 20,000-file
+        // tar to a pipe takes ~18k writes instead of ~120k (measured in bench/).
+        using var buffered = new BufferedStream(new NonClosingStream(output), 128 * 1024);
+        output = buffered;
         switch (options.Format)
         {
             case ExportFormat.Tar:
@@ -41,6 +46,7 @@ internal static class Exporter
             default:
                 throw new RestoreException(RestoreErrorCode.NotSupported, $"format {options.Format} is not supported", restorePath);
         }
+        buffered.Flush();
         tracker.Done();
         return tracker.Result();
     }
@@ -54,9 +60,11 @@ internal static class Exporter
         string parent = Path.GetDirectoryName(root)!;
         if (!Directory.Exists(parent))
             throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
-        var entries = TreeWalker.Walk(localPath, "", options.Recurse, (p, r) => tracker.Error(p, r, options), ct)
-            .Prepend(new TreeEntry("", localPath, Stat.LstatInfo(localPath), null));
         var rootInfo = Stat.LstatInfo(localPath);
+        // Without Recurse a folder is made, empty, as Copy-Item does.
+        var entries = options.Recurse
+            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct).Prepend(new TreeEntry("", localPath, rootInfo, null))
+            : [new TreeEntry("", localPath, rootInfo, null)];
         if (rootInfo.Kind == Stat.Kind.Directory)
             LocalCopier.Copy(entries, root, tracker, options);
         else

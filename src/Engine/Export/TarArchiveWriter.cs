@@ -63,6 +63,5 @@ internal static class TarArchiveWriter
         }
     }
 
-    internal static FileStream OpenFile(string path) =>
-        new(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan });
+    internal static FileStream OpenFile(string path) => Native.Files.OpenRead(path);
 }

@@ -36,7 +36,7 @@ public static unsafe class BlockDeviceIoctl
         try
         {
             int size = 0;
-            if (LibC.ioctl(fd, BLKSSZGET, &size) < 0) throw new NativeException("ioctl(BLKSSZGET)", Sys.Errno, device);
+            if (Libc.ioctl(fd, (nuint)(uint)BLKSSZGET, &size) < 0) throw new NativeException("ioctl(BLKSSZGET)", Sys.Errno, device);
             return size;
         }
         finally { Sys.Close(fd); }
@@ -50,7 +50,7 @@ public static unsafe class BlockDeviceIoctl
         {
             var part = new BlkpgPartition { Start = startBytes, Length = lengthBytes, Pno = pno };
             var arg = new BlkpgIoctlArg { Op = BLKPG_ADD_PARTITION, DataLen = sizeof(BlkpgPartition), Data = &part };
-            if (LibC.ioctl(fd, BLKPG, &arg) < 0)
+            if (Libc.ioctl(fd, (nuint)(uint)BLKPG, &arg) < 0)
             {
                 int e = Sys.Errno;
                 if (e == Sys.EBUSY) return false; // same number already present (e.g. a previous run)
@@ -69,7 +69,7 @@ public static unsafe class BlockDeviceIoctl
         {
             var part = new BlkpgPartition { Pno = pno };
             var arg = new BlkpgIoctlArg { Op = BLKPG_DEL_PARTITION, DataLen = sizeof(BlkpgPartition), Data = &part };
-            if (LibC.ioctl(fd, BLKPG, &arg) < 0 && Sys.Errno != Sys.ENXIO)
+            if (Libc.ioctl(fd, (nuint)(uint)BLKPG, &arg) < 0 && Sys.Errno != Sys.ENXIO)
                 throw new NativeException($"ioctl(BLKPG_DEL_PARTITION {pno})", Sys.Errno, device);
         }
         finally { Sys.Close(fd); }

@@ -10,7 +10,7 @@ public static unsafe class DeviceNodes
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         fixed (byte* p = Sys.Z(path))
         {
-            if (LibC.mknod(p, LibC.S_IFBLK | 0x180 /* 0600 */, Sys.MakeDev(major, minor)) == 0) return;
+            if (Libc.mknod(p, (uint)(LibC.S_IFBLK | 0x180) /* 0600 */, Sys.MakeDev(major, minor)) == 0) return;
             int e = Sys.Errno;
             if (e != Sys.EEXIST) throw new NativeException("mknod", e, path);
         }
@@ -21,7 +21,7 @@ public static unsafe class DeviceNodes
     {
         stat st;
         fixed (byte* p = Sys.Z(path))
-            if (LibC.stat(p, &st) != 0) return null;
+            if (Libc.stat(p, &st) != 0) return null;
         if ((st.st_mode & LibC.S_IFMT) != LibC.S_IFBLK) return null;
         ulong dev = st.st_rdev;
         uint major = (uint)(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));

@@ -50,13 +50,13 @@ public static unsafe class LoopDevices
                     cfg.Info.Offset = (ulong)offset;
                     cfg.Info.SizeLimit = (ulong)sizeLimit;
                     SetName(ref cfg.Info, file);
-                    if (LibC.ioctl(loopFd, LOOP_CONFIGURE, &cfg) == 0) return device;
+                    if (Libc.ioctl(loopFd, (nuint)(uint)LOOP_CONFIGURE, &cfg) == 0) return device;
                     int e = Sys.Errno;
                     if (e == Sys.EBUSY && attempt < 20) continue; // raced with another attach
                     if (e != Sys.EINVAL && e != Sys.ENOTTY) throw new NativeException("ioctl(LOOP_CONFIGURE)", e, device);
 
                     // Kernels before 5.8: the two-step setup.
-                    if (LibC.ioctl(loopFd, LOOP_SET_FD, fileFd) < 0)
+                    if (Libc.ioctl(loopFd, (nuint)(uint)LOOP_SET_FD, fileFd) < 0)
                     {
                         e = Sys.Errno;
                         if (e == Sys.EBUSY && attempt < 20) continue;
@@ -66,7 +66,7 @@ public static unsafe class LoopDevices
                     if (LibC.ioctl(loopFd, LOOP_SET_STATUS64, &info) < 0)
                     {
                         e = Sys.Errno;
-                        LibC.ioctl(loopFd, LOOP_CLR_FD, 0);
+                        Libc.ioctl(loopFd, (nuint)(uint)LOOP_CLR_FD, 0);
                         throw new NativeException("ioctl(LOOP_SET_STATUS64)", e, device);
                     }
                     return device;
@@ -85,7 +85,7 @@ public static unsafe class LoopDevices
         {
             for (int attempt = 0; ; attempt++)
             {
-                if (LibC.ioctl(fd, LOOP_CLR_FD, 0) == 0) return;
+                if (Libc.ioctl(fd, (nuint)(uint)LOOP_CLR_FD, 0) == 0) return;
                 int e = Sys.Errno;
                 if (e == Sys.ENXIO) return;
                 // Briefly busy right after an unmount while the kernel drops its reference.
@@ -103,7 +103,7 @@ public static unsafe class LoopDevices
         int fd = Sys.Open(control, LibC.O_RDWR);
         try
         {
-            int n = LibC.ioctl(fd, LOOP_CTL_GET_FREE);
+            int n = Libc.ioctl(fd, (nuint)(uint)LOOP_CTL_GET_FREE, 0);
             if (n < 0) throw new NativeException("ioctl(LOOP_CTL_GET_FREE)", Sys.Errno, control);
             return n;
         }

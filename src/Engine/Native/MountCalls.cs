@@ -16,7 +16,7 @@ public static unsafe class MountCalls
         fixed (byte* f = Sys.Z(fsType))
         fixed (byte* o = options is null ? null : Sys.Z(options))
         {
-            return LibC.mount(s, t, f, (ulong_t)flags, o) == 0 ? 0 : Sys.Errno;
+            return Libc.mount(s, t, f, (nuint)flags, o) == 0 ? 0 : Sys.Errno;
         }
     }
 
@@ -26,7 +26,7 @@ public static unsafe class MountCalls
         {
             for (int attempt = 0; ; attempt++)
             {
-                if (LibC.umount2(t, lazy ? LibC.MNT_DETACH : 0) == 0) return;
+                if (Libc.umount2(t, lazy ? LibC.MNT_DETACH : 0) == 0) return;
                 int e = Sys.Errno;
                 if (e == Sys.EINVAL) return; // not a mount point (any more)
                 if (e == Sys.EBUSY && attempt < 10) { Thread.Sleep(50); continue; }

@@ -18,7 +18,7 @@ internal static unsafe class Sys
     public const int ENOENT = 2, EIO = 5, ENXIO = 6, EBADF = 9, EBUSY = 16, EEXIST = 17, ENODEV = 19,
         ENOTDIR = 20, EINVAL = 22, ENOTTY = 25, ENOSPC = 28, ELOOP = 40, ENOSYS = 38, ENOTBLK = 15, EXDEV = 18;
 
-    public static int Errno => LibC.errno;
+    public static int Errno => Libc.Errno;
 
     /// <summary>Runs call with target as a NUL-terminated UTF-8 string.</summary>
     public static byte[] Z(string s)
@@ -33,13 +33,13 @@ internal static unsafe class Sys
         fixed (byte* p = Z(path))
         {
             int fd;
-            do { fd = LibC.open(p, flags | LibC.O_CLOEXEC, 0); } while (fd < 0 && Errno == 4 /* EINTR */);
+            do { fd = Libc.open(p, flags | LibC.O_CLOEXEC, 0); } while (fd < 0 && Errno == 4 /* EINTR */);
             if (fd < 0) throw new NativeException("open", Errno, path);
             return fd;
         }
     }
 
-    public static void Close(int fd) => LibC.close(fd);
+    public static void Close(int fd) => Libc.close(fd);
 
     /// <summary>glibc's makedev: 12-bit major and 20-bit minor split across the 64-bit dev_t.</summary>
     public static ulong MakeDev(uint major, uint minor) =>

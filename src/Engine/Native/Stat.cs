@@ -19,7 +19,7 @@ public static unsafe class Stat
         stat st;
         fixed (byte* p = Sys.Z(path))
         {
-            if (LibC.lstat(p, &st) != 0)
+            if (Libc.lstat(p, &st) != 0)
             {
                 int e = Sys.Errno;
                 if (e == Sys.ENOENT || e == Sys.ENOTDIR) return default;
@@ -48,7 +48,7 @@ public static unsafe class Stat
         fixed (byte* p = Sys.Z(path))
         fixed (byte* b = buf)
         {
-            long n = LibC.readlink(p, b, buf.Length);
+            long n = Libc.readlink(p, b, (nuint)buf.Length);
             if (n < 0) throw new NativeException("readlink", Sys.Errno, path);
             return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);
         }

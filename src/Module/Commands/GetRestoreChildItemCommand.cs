@@ -1,0 +1,62 @@
+using System.Management.Automation;
+using RestoreTools.Engine;
+using RestoreTools.Engine.Browsing;
+
+namespace RestoreTools.Module.Commands;
+
+/// <summary>
+/// Lists the items at a restore path, as Get-ChildItem does: entries of a folder (a file lists
+/// itself), or disks, bucket types and buckets at partial paths. Streams what engine.List gives;
+/// -Recurse walks sub-folders (never symlinks), folder by folder.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "RestoreChildItem")]
+[OutputType(typeof(RestoreItem))]
+public sealed class GetRestoreChildItemCommand : RestoreCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "/";
+
+    [Parameter]
+    public SwitchParameter Recurse { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Depth { get; set; } = int.MaxValue;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Filter { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var pattern = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
+        // -Depth implies -Recurse, as with Get-ChildItem.
+        int depth = Recurse.IsPresent || MyInvocation.BoundParameters.ContainsKey(nameof(Depth)) ? Depth : 0;
+
+        // Breadth by folder, as Get-ChildItem: a folder's entries first, then its sub-folders.
+        // Only folder paths are kept, never the entries themselves.
+        var pending = new Stack<(string Path, int Level)>();
+        pending.Push((Path, 0));
+        bool first = true;
+        while (pending.Count > 0)
+        {
+            var (folder, level) = pending.Pop();
+            var subfolders = new List<string>();
+            bool isFirst = first;
+            first = false;
+            Try(isFirst ? Path : folder, () =>
+            {
+                foreach (var item in Engine.List(folder, StopToken))
+                {
+                    if (pattern is null || pattern.IsMatch(item.Name)) WriteObject(item);
+                    // Symlinks are never followed; a file lists itself, so never descend into it.
+                    if (level < depth && item.IsContainer && item.Type != ItemType.Symlink && item.Path != folder)
+                        subfolders.Add(item.Path);
+                }
+            });
+            for (int i = subfolders.Count - 1; i >= 0; i--) pending.Push((subfolders[i], level + 1));
+        }
+    }
+}
