@@ -202,77 +202,27 @@ public sealed class AgentClient : IRestoreEngine
     }
 
     /// <summary>
-    /// The agent's tar of the path, unpacked into destination as the engine's Copy does it: into an
-    /// existing folder under the item's own name, otherwise to that path (modes, mtimes, links kept).
+    /// The agent's tar of the path, written into destination by the engine's own copier: into an
+    /// existing folder under the item's name, otherwise to that path; modes, mtimes and links kept,
+    /// nothing overwritten without Force, never written through a link already there.
     /// </summary>
     public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var resolved = Resolve(restorePath);
-        if (resolved.LocalPath is null && resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
+        if (resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
             throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{resolved.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
-        bool rooted = resolved.RelativePath is not (null or "/");   // the archive holds the item under its name
-        string full = Path.GetFullPath(destination);
-        bool into = Directory.Exists(full);
-        string parent = into ? full : Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(parent))
-            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
-
+        // An archive of a folder or file holds it under its name; of a bucket's root, its entries at the top.
+        string rootName = resolved.RelativePath is null or "/" ? "" : resolved.RelativePath[(resolved.RelativePath.LastIndexOf('/') + 1)..];
         using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
-        var errors = new List<string>();
-        long bytes = 0, files = 0, dirs = 0, links = 0;
-        using var reader = new TarReader(input);
-        while (reader.GetNextEntry() is { } entry)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string name = entry.Name.TrimEnd('/');
-            string rest = name;
-            if (rooted && !into)
-            {
-                int slash = name.IndexOf('/');
-                rest = slash < 0 ? "" : name[(slash + 1)..];
-            }
-            if (!options.Recurse && rest.Split('/', StringSplitOptions.RemoveEmptyEntries).Length > (rooted && into ? 1 : 0)) continue;
-            string target = Path.GetFullPath(rest.Length == 0 ? full : Path.Combine(full, rest));
-            if (target != full && !target.StartsWith(full + "/", StringComparison.Ordinal))
-            {
-                errors.Add($"{entry.Name}: outside the destination");
-                continue;
-            }
-            try
-            {
-                if (entry.EntryType == TarEntryType.Directory)
-                {
-                    Directory.CreateDirectory(target);
-                    dirs++;
-                    continue;
-                }
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                if (!options.Force && (File.Exists(target) || Directory.Exists(target) || new FileInfo(target).LinkTarget is not null))
-                    throw new RestoreException(RestoreErrorCode.TargetExists, $"'{target}' exists", target);
-                if (options.Force && new FileInfo(target).LinkTarget is not null) File.Delete(target);
-                if (entry.EntryType is TarEntryType.SymbolicLink)
-                {
-                    if (options.Force && File.Exists(target)) File.Delete(target);
-                    File.CreateSymbolicLink(target, entry.LinkName);
-                    links++;
-                    continue;
-                }
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                    throw new IOException($"'{entry.Name}': {entry.EntryType} entries are not copied");
-                entry.ExtractToFile(target, overwrite: options.Force);
-                if (entry.EntryType is TarEntryType.SymbolicLink) links++;
-                else { files++; bytes += entry.Length; }
-                progress?.Report(new TransferProgress(bytes, files, entry.Name));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or RestoreException)
-            {
-                if (options.StopOnError) throw;
-                options.OnError?.Invoke(entry.Name, ex.Message);
-                errors.Add($"{entry.Name}: {ex.Message}");
-            }
+            return TreeCopy.FromTar(input, rootName, destination, options, progress, cancellationToken);
         }
-        return new ExportResult(bytes, files, dirs, links, errors);
+        catch (InvalidDataException ex)
+        {
+            throw new AgentException(200, "BadArchive", $"the agent's archive of '{restorePath}' is unusable: {ex.Message}", ex);
+        }
     }
 
     public void Dispose()

@@ -54,12 +54,7 @@ internal static class Exporter
     public static ExportResult Copy(string localPath, string rootName, string destination, CopyOptions options, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
         var tracker = new ProgressTracker(progress);
-        // As cp and Copy-Item: into an existing folder under the item's own name, otherwise to that path.
-        string full = Path.GetFullPath(destination);
-        string root = Directory.Exists(full) && rootName.Length > 0 ? Path.Combine(full, rootName) : full;
-        string parent = Path.GetDirectoryName(root)!;
-        if (!Directory.Exists(parent))
-            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
+        string root = CopyRoot(destination, rootName);
         var rootInfo = Stat.LstatInfo(localPath);
         // Without Recurse a folder is made, empty, as Copy-Item does.
         var entries = options.Recurse
@@ -71,5 +66,28 @@ internal static class Exporter
             LocalCopier.Copy([new TreeEntry("", localPath, rootInfo, null)], root, tracker, options);
         tracker.Done();
         return tracker.Result();
+    }
+
+    /// <summary>A copy whose entries come from an export tar (a remote agent's), written as a local copy is.</summary>
+    public static ExportResult CopyFromTar(Stream tar, string rootName, string destination, CopyOptions options, IProgress<TransferProgress>? progress, CancellationToken ct)
+    {
+        var tracker = new ProgressTracker(progress);
+        string root = CopyRoot(destination, rootName);
+        var entries = TarTreeReader.Read(tar, rootName, ct);
+        // Without Recurse only the item itself: stop reading after its own entry.
+        LocalCopier.Copy(options.Recurse ? entries : entries.Take(1), root, tracker, options);
+        tracker.Done();
+        return tracker.Result();
+    }
+
+    /// <summary>As cp and Copy-Item: into an existing folder under the item's own name, otherwise to that path.</summary>
+    private static string CopyRoot(string destination, string rootName)
+    {
+        string full = Path.GetFullPath(destination);
+        string root = Directory.Exists(full) && rootName.Length > 0 ? Path.Combine(full, rootName) : full;
+        string parent = Path.GetDirectoryName(root)!;
+        if (!Directory.Exists(parent))
+            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", destination);
+        return root;
     }
 }

@@ -93,7 +93,7 @@ internal static class LocalCopier
 
     private static void CopyFile(TreeEntry e, string target, ProgressTracker tracker)
     {
-        using (var source = TarArchiveWriter.OpenFile(e.LocalPath))
+        using (var source = e.OpenData())
         using (var dest = new FileStream(target, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, PreallocationSize = e.Info.Size }))
         {
             new CountingStream(source, tracker).CopyTo(dest, 1 << 20);

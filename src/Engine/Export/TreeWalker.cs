@@ -2,8 +2,14 @@ using RestoreTools.Engine.Native;
 
 namespace RestoreTools.Engine.Export;
 
-/// <summary>One entry of a tree walk: its name inside the archive or copy, where it is, what lstat says.</summary>
-internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget);
+/// <summary>
+/// One entry of a tree: its name inside the archive or copy, where it is, what lstat says. Entries
+/// read from an archive (a remote agent's tar) carry their data in Open instead of a local path.
+/// </summary>
+internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget, Func<Stream>? Open = null)
+{
+    public Stream OpenData() => Open?.Invoke() ?? Files.OpenRead(LocalPath);
+}
 
 /// <summary>
 /// Walks a tree depth-first, in directory order as GNU tar does, without following symlinks
