@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# bench/vm.sh [--boots N] [--repeat N] - the restore VM benchmark (issue 6).
+# bench/vm.sh [--boots N] [--repeat N] [--compare N] - the restore VM benchmark (issue 6).
 # (a) RestoreVmManager.Start (the code behind Start-RestoreVM) to the first authenticated answer of
 #     the agent in the VM, median of --boots (default 5), with qemu's CPU seconds and the boot phases
 #     from the serial console; KVM is used only where Accelerators.Detect allows it (not here: TCG);
+#     then --compare N (default 3, 0 = off) boots of vm/run-vm.sh with --smp 2 and --smp 1 as a reference;
 # (b) recursive list and tar export of a ~100 MB, 3,000-file tree (make-vm-image.sh) through the VM,
 #     vs ls -lR / GNU tar on a read-only loop mount of the same image on the host.
 # Needs out/vm/{vmlinux,initrd.img} (./build.sh VmImage), qemu-system-x86, curl, root.
@@ -15,8 +16,8 @@ vmdir="${BENCH_VM:-$root/out/vm}"
 pass=()
 while (( $# > 0 )); do
     case "$1" in
-        --boots|--repeat) pass+=("$1" "$2"); shift ;;
-        *) echo "usage: bench/vm.sh [--boots N] [--repeat N]" >&2; exit 2 ;;
+        --boots|--repeat|--compare) pass+=("$1" "$2"); shift ;;
+        *) echo "usage: bench/vm.sh [--boots N] [--repeat N] [--compare N]" >&2; exit 2 ;;
     esac
     shift
 done

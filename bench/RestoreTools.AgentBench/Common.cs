@@ -69,6 +69,39 @@ internal static class Proc
         throw new InvalidOperationException($"{key} not in /proc/{pid}/status");
     }
 
+    /// <summary>
+    /// CPU seconds of qemu's main thread (tid = pid: the main loop with slirp's TCP/IP and the virtio
+    /// backends) and of its other threads (vCPU threads under TCG, I/O workers). qemu names its threads
+    /// only with -name debug-threads=on, which RestoreVmManager does not pass.
+    /// </summary>
+    public static Dictionary<string, double> ThreadCpu(int pid)
+    {
+        var d = new Dictionary<string, double>();
+        try
+        {
+            foreach (var t in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    string stat = File.ReadAllText(Path.Combine(t, "stat"));
+                    int close = stat.LastIndexOf(')');
+                    var f = stat[(close + 2)..].Split(' ');
+                    string name = Path.GetFileName(t) == pid.ToString() ? "main thread" : "other threads";
+                    d[name] = d.GetValueOrDefault(name) + (long.Parse(f[11]) + long.Parse(f[12])) / ClockTicks;
+                }
+                catch (IOException) { }
+            }
+        }
+        catch (IOException) { }
+        return d;
+    }
+
+    public static Dictionary<string, double> Minus(Dictionary<string, double> a, Dictionary<string, double> b) =>
+        a.ToDictionary(kv => kv.Key, kv => kv.Value - b.GetValueOrDefault(kv.Key));
+
+    public static string Format(Dictionary<string, double> d) =>
+        string.Join(", ", d.Where(kv => kv.Value >= 0.005).OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}"));
+
     private static readonly double ClockTicks = double.Parse(Sh.Out("getconf CLK_TCK"), CultureInfo.InvariantCulture);
 
     /// <summary>user + system CPU seconds of a process (its threads included).</summary>

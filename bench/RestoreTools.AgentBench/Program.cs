@@ -33,7 +33,7 @@ if (mode == "agent")
 }
 else
 {
-    var b = new VmBench(Need("kernel"), Need("initrd"), Need("image"), Need("work"), Int("boots", 5), Int("repeat", 3));
+    var b = new VmBench(Need("kernel"), Need("initrd"), Need("image"), Need("work"), Int("boots", 5), Int("repeat", 3), Int("compare", 3), Need("repo"));
     b.Run();
     (table, notes, title) = (b.Table, b.Notes, "RestoreTools restore VM benchmark (issue 6)");
 }
