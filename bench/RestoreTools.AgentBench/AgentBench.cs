@@ -77,6 +77,7 @@ internal sealed class AgentBench(string agentExe, string image, string work, int
             }
         }
         Notes.Add("a: status with the token builds StatusResponse (engine.GetDisks() among others); without a token it answers {\"ok\":true} only; resolve = " + TreeFile + " (lstat through the engine's path resolution)");
+        Notes.Add("a: agent CPU per request can exceed the 1-connection latency: idle thread-pool/Kestrel threads spin (sched_yield, see the strace summaries under b) and the per-request log line is written");
         Notes.Add("a: latency = HttpClient (SocketsHttpHandler, ConnectCallback to the Unix socket) send -> body read, client overhead included; with 16 connections it includes queueing on 2 shared cores. "
                   + "The agent logs one line per request to stderr (a file here), as in production.");
 
