@@ -164,7 +164,7 @@ public sealed class RestoreEngine : IRestoreEngine
             throw new RestoreException(RestoreErrorCode.NotAFile, $"'{r.Path}' is not a file", restorePath);
         if (offset < 0 || length < 0)
             throw new RestoreException(RestoreErrorCode.InvalidPath, "offset and length must not be negative", restorePath);
-        var stream = Native.Files.OpenRead(r.LocalPath!, 1 << 16);
+        var stream = Native.Files.OpenRead(r.LocalPath!, item.Size);
         try
         {
             stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);

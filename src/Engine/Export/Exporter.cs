@@ -14,7 +14,7 @@ internal static class Exporter
         {
             if (info.Kind != Stat.Kind.File)
                 throw new RestoreException(RestoreErrorCode.NotAFile, $"'{restorePath}' is not a file: raw export takes one file; use tar or zip for a folder", restorePath);
-            using var source = new CountingStream(TarArchiveWriter.OpenFile(localPath), tracker);
+            using var source = new CountingStream(Files.OpenRead(localPath, info.Size), tracker);
             // 128 KiB, as cat uses: a larger buffer overflows the CPU cache and a pipe takes 64 KiB at a time.
             source.CopyTo(output, 128 * 1024);
             tracker.File();

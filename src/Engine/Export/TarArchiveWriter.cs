@@ -39,11 +39,11 @@ internal static class TarArchiveWriter
             };
             if (e.LinkTarget is not null) entry.LinkName = e.LinkTarget;
 
-            FileStream? data = null;
+            Stream? data = null;
             if (type == TarEntryType.RegularFile)
             {
                 // Open first: an unreadable file is reported and left out, the archive stays whole.
-                try { data = OpenFile(e.LocalPath); }
+                try { data = e.OpenData(); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     tracker.Error(e.RelativePath, ex.Message, options);
@@ -63,5 +63,4 @@ internal static class TarArchiveWriter
         }
     }
 
-    internal static FileStream OpenFile(string path) => Native.Files.OpenRead(path);
 }

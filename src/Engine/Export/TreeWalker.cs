@@ -8,7 +8,7 @@ namespace RestoreTools.Engine.Export;
 /// </summary>
 internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget, Func<Stream>? Open = null)
 {
-    public Stream OpenData() => Open?.Invoke() ?? Files.OpenRead(LocalPath);
+    public Stream OpenData() => Open?.Invoke() ?? Files.OpenRead(LocalPath, Info.Size);
 }
 
 /// <summary>

@@ -31,10 +31,10 @@ internal static class ZipArchiveWriter
                 tracker.Error(e.RelativePath, "special files cannot be stored in zip", options);
                 continue;
             }
-            FileStream? data = null;
+            Stream? data = null;
             if (e.Info.Kind == Stat.Kind.File)
             {
-                try { data = TarArchiveWriter.OpenFile(e.LocalPath); }
+                try { data = e.OpenData(); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     tracker.Error(e.RelativePath, ex.Message, options);

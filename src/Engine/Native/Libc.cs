@@ -22,6 +22,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int stat(byte* path, Tmds.Linux.stat* buf);
     [LibraryImport(Lib, SetLastError = true)] public static partial int lstat(byte* path, Tmds.Linux.stat* buf);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint readlink(byte* path, byte* buf, nuint size);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint pread(int fd, byte* buf, nuint count, long offset);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstat(int fd, Tmds.Linux.stat* buf);
 
     /// <summary>errno of the last call above, as the runtime saved it.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
