@@ -30,13 +30,16 @@ internal static class TarArchiveWriter
                 tracker.Error(e.RelativePath, "sockets cannot be archived", options);
                 continue;
             }
-            var entry = new PaxTarEntry(type.Value, type == TarEntryType.Directory ? e.RelativePath + "/" : e.RelativePath)
-            {
-                Mode = (UnixFileMode)(e.Info.Mode & 0xFFF),
-                ModificationTime = e.Info.Mtime,
-                Uid = (int)e.Info.Uid,
-                Gid = (int)e.Info.Gid,
-            };
+            string name = type == TarEntryType.Directory ? e.RelativePath + "/" : e.RelativePath;
+            // A pax header is written only where ustar cannot hold the entry (long or non-ASCII names,
+            // large ids or sizes): GNU tar does the same, and it saves ~1 KiB per entry (bench/).
+            TarEntry entry = FitsUstar(name, e)
+                ? new UstarTarEntry(type.Value, name)
+                : new PaxTarEntry(type.Value, name);
+            entry.Mode = (UnixFileMode)(e.Info.Mode & 0xFFF);
+            entry.ModificationTime = e.Info.Mtime;
+            entry.Uid = (int)e.Info.Uid;
+            entry.Gid = (int)e.Info.Gid;
             if (e.LinkTarget is not null) entry.LinkName = e.LinkTarget;
 
             Stream? data = null;
@@ -63,4 +66,14 @@ internal static class TarArchiveWriter
         }
     }
 
+
+    private static bool FitsUstar(string name, TreeEntry e) =>
+        name.Length <= 100 && IsAscii(name) && (e.LinkTarget is null || (e.LinkTarget.Length <= 100 && IsAscii(e.LinkTarget)))
+        && e.Info.Uid < 0x1FFFFF && e.Info.Gid < 0x1FFFFF && e.Info.Size < 0x1FFFFFFFF && e.Info.MtimeSeconds is >= 0 and < 0x1FFFFFFFF;
+
+    private static bool IsAscii(string s)
+    {
+        foreach (char c in s) if (c > 0x7E || c < 0x20) return false;
+        return true;
+    }
 }
