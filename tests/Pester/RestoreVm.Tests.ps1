@@ -41,7 +41,11 @@ BeforeAll {
     Invoke-Tool truncate '-s', '16M', $Raw
     Invoke-Tool mkfs.ext4 '-q', '-F', '-L', 'rawfs', '-d', "$Work/raw", $Raw
 
-    $script:Images = [ordered]@{ 'gpt-disk' = $Sample; 'mbr-disk' = $Mbr; 'raw-disk' = $Raw }
+    # The same raw disk as qcow2: the VM states format=qcow2 from the extension (raw is never probed).
+    $script:Qcow = Join-Path $Work 'raw-as.qcow2'
+    Invoke-Tool qemu-img 'convert', '-f', 'raw', '-O', 'qcow2', $Raw, $Qcow
+
+    $script:Images = [ordered]@{ 'gpt-disk' = $Sample; 'mbr-disk' = $Mbr; 'raw-disk' = $Raw; 'qcow-disk' = $Qcow }
     $script:Before = @{}
     foreach ($k in $Images.Keys) { $Before[$k] = (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash }
 
@@ -62,14 +66,16 @@ Describe 'A restore VM' {
         $vm = Get-RestoreVM | Where-Object Id -eq $S.VmId
         $vm | Should -Not -BeNullOrEmpty
         $vm.Pid | Should -BeGreaterThan 0
-        ($vm.Images.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'raw-disk')
+        ($vm.Images.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'qcow-disk', 'raw-disk')
+        ($vm.Images | Where-Object Name -eq 'qcow-disk').Format | Should -Be 'qcow2'
+        ($vm.Images | Where-Object Name -eq 'raw-disk').Format | Should -Be 'raw'
         $vm.Transport | Should -Be 'tcp'
         $vm.Endpoint | Should -Match '^http://127\.0\.0\.1:\d+$'
     }
 
     It 'names its disks by the virtio serial' {
         $disks = Get-RestoreDisk -Session $S
-        ($disks.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'raw-disk')
+        ($disks.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'qcow-disk', 'raw-disk')
         ($disks | Where-Object Name -eq 'gpt-disk').Source | Should -Be 'virtio'
         ($disks | Where-Object Name -eq 'gpt-disk').Size | Should -Be (Get-Item -LiteralPath $Images['gpt-disk']).Length
     }
@@ -90,6 +96,7 @@ Describe 'A restore VM' {
         Get-RestoreContent -Session $S -Path /gpt-disk/part/3/EFI/BOOT/readme.txt | Should -Be 'RestoreTools sample EFI system partition.'
         Get-RestoreContent -Session $S -Path /mbr-disk/part/5/which.txt | Should -Be 'logi partition'
         Get-RestoreContent -Session $S -Path /raw-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
+        Get-RestoreContent -Session $S -Path /qcow-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
         # The archive name with its Proxmox suffix finds the disk too.
         Get-RestoreContent -Session $S -Path /raw-disk.img.fidx/raw/docs/readme.txt | Should -Be 'raw disk readme'
     }
