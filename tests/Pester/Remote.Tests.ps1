@@ -39,7 +39,11 @@ BeforeAll {
 AfterAll {
     Get-RestoreSession | Disconnect-RestoreAgent
     Dismount-RestoreImage -Name sample.img -ErrorAction SilentlyContinue
-    if ($AgentProcess -and -not $AgentProcess.HasExited) { $AgentProcess.Kill(); $AgentProcess.WaitForExit(5000) }
+    if ($AgentProcess -and -not $AgentProcess.HasExited) {
+        # SIGTERM lets the agent unmount and detach what it attached; SIGKILL only when it hangs.
+        & kill -TERM $AgentProcess.Id
+        if (-not $AgentProcess.WaitForExit(15000)) { $AgentProcess.Kill(); $AgentProcess.WaitForExit(5000) }
+    }
     Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
@@ -142,5 +146,17 @@ Describe 'Disconnect-RestoreAgent' {
         $extra.IsOpen | Should -BeFalse
         (Get-RestoreSession).Id | Should -Not -Contain $extra.Id
         (Get-FileHash -LiteralPath $SamplePath -Algorithm SHA256).Hash | Should -Be $SampleSha
+    }
+}
+
+Describe 'Stopping the agent' {
+    It 'unmounts and detaches what it attached (SIGTERM)' {
+        $local = (Get-RestoreDisk -Name sample.img).Device
+        & kill -TERM $AgentProcess.Id
+        $AgentProcess.WaitForExit(15000) | Should -BeTrue
+        $AgentProcess.ExitCode | Should -Be 0
+        # Only this session's own loop device still holds the sample image.
+        @(& losetup -j $SamplePath -O NAME --noheadings) | Should -Be @($local)
+        @(Get-Content /proc/mounts | Where-Object { $_ -like "*$Work*" }) | Should -BeNullOrEmpty
     }
 }
