@@ -31,7 +31,7 @@ public static class ErrorMapping
             AgentJsonContext.Default.ErrorResponse, context.RequestAborted);
     }
 
-    public static RequestDelegate Middleware(RequestDelegate next, ILogger logger) => async context =>
+    public static RequestDelegate Middleware(RequestDelegate next, AgentLog log) => async context =>
     {
         try
         {
@@ -54,7 +54,7 @@ public static class ErrorMapping
                 _ => (StatusCodes.Status500InternalServerError, AgentCodes.Internal, ex.GetType().Name + ": " + ex.Message),
             };
             if (status >= 500 && ex is not (RestoreException or AgentHttpException or NotImplementedException))
-                logger.LogError("{Method} {Path}: {Error}", context.Request.Method, context.Request.Path, ex.ToString());
+                log.Error($"{context.Request.Method} {context.Request.Path}: {ex}");
             if (context.Response.HasStarted)
             {
                 context.Items[RequestLog.NoteKey] = $"cut off: {code}: {message}";

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 using RestoreTools.Contract;
 
 namespace RestoreTools.Agent;
@@ -27,6 +29,29 @@ public static class Listeners
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, the rest (Unix and
+    /// TCP) to Kestrel's socket transport, with its backlog and the 0600 bind below.
+    /// </summary>
+    public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs)
+    {
+        var sockets = new SocketTransportFactory(Options.Create(new SocketTransportOptions
+        {
+            Backlog = options.Backlog,
+            CreateBoundListenSocket = CreateBoundSocket,
+        }), logs);
+        return new TransportSelector(sockets, new VsockTransportFactory(options));
+    }
+
+    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock)
+        : IConnectionListenerFactory, IConnectionListenerFactorySelector
+    {
+        public bool CanBind(EndPoint endpoint) => true;
+
+        public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
+            vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken) : sockets.BindAsync(endpoint, cancellationToken);
     }
 
     /// <summary>

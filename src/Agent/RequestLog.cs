@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace RestoreTools.Agent;
@@ -8,7 +9,7 @@ public static class RequestLog
 {
     public const string NoteKey = "restore-agent.note";
 
-    public static RequestDelegate Middleware(RequestDelegate next, ILogger logger) => async context =>
+    public static RequestDelegate Middleware(RequestDelegate next, AgentLog log) => async context =>
     {
         long start = Stopwatch.GetTimestamp();
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
@@ -23,9 +24,8 @@ public static class RequestLog
             context.Features.Set(original);
             string note = context.Items.TryGetValue(NoteKey, out var n) ? " " + n : "";
             int status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
-            logger.LogInformation("{Method} {Path}{Query} {Status} {Bytes} B {Ms:0} ms{Note}",
-                context.Request.Method, context.Request.Path.Value, context.Request.QueryString.Value, status,
-                counter.Count, Stopwatch.GetElapsedTime(start).TotalMilliseconds, note);
+            log.Info(string.Create(CultureInfo.InvariantCulture,
+                $"{context.Request.Method} {context.Request.Path.Value}{context.Request.QueryString.Value} {status} {counter.Count} B {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms{note}"));
         }
     };
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Net.Http.Headers;
+using RestoreTools.Agent.Http;
 using RestoreTools.Contract;
 using RestoreTools.Engine;
 using RestoreTools.Engine.Browsing;
@@ -9,8 +10,8 @@ namespace RestoreTools.Agent.Endpoints;
 /// <summary>content?path=: a file's bytes, with single-range Range requests (206 + Content-Range).</summary>
 public static class ContentEndpoint
 {
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/content", (Func<HttpContext, IRestoreEngine, DownloadLimiter, Task>)Send);
+    public static void Map(Router router, AgentServices s) =>
+        router.Get("/api/v1/content", c => Send(c, s.Engine, s.Downloads));
 
     private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter)
     {

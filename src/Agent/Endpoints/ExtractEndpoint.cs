@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using RestoreTools.Agent.Http;
 using RestoreTools.Contract;
 using RestoreTools.Engine;
 using RestoreTools.Engine.Export;
@@ -12,8 +13,11 @@ namespace RestoreTools.Agent.Endpoints;
 /// </summary>
 public static class ExtractEndpoint
 {
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/extract", (Func<HttpContext, IRestoreEngine, DownloadLimiter, ILoggerFactory, Task>)Send);
+    public static void Map(Router router, AgentServices s)
+    {
+        var log = s.Log.For("RestoreTools.Agent.Extract");
+        router.Get("/api/v1/extract", c => Send(c, s.Engine, s.Downloads, log));
+    }
 
     public static ExportFormat ParseFormat(string? value) => value?.ToLowerInvariant() switch
     {
@@ -35,7 +39,7 @@ public static class ExtractEndpoint
         _ => ("application/octet-stream", ""),
     };
 
-    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, ILoggerFactory loggers)
+    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, AgentLog log)
     {
         string path = Query.Path(context);
         var format = ParseFormat(Query.Get(context, "format"));
@@ -58,8 +62,7 @@ public static class ExtractEndpoint
         context.Items[RequestLog.NoteKey] = $"{result.Files} files, {result.Directories} dirs, {result.Errors.Count} errors";
         if (result.Errors.Count > 0)
         {
-            var log = loggers.CreateLogger("RestoreTools.Agent.Extract");
-            foreach (var e in result.Errors.Take(20)) log.LogWarning("extract {Path}: {Error}", path, e);
+            foreach (var e in result.Errors.Take(20)) log.Warn($"extract {path}: {e}");
         }
     }
 }

@@ -1,3 +1,4 @@
+using RestoreTools.Agent.Http;
 using RestoreTools.Contract;
 using RestoreTools.Engine;
 
@@ -6,26 +7,26 @@ namespace RestoreTools.Agent.Endpoints;
 /// <summary>POST images?path=&amp;name= attaches an image, DELETE images?name= detaches it: on a host only.</summary>
 public static class ImageEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app)
+    public static void Map(Router router, AgentServices s)
     {
-        app.MapPost("/api/v1/images", (HttpContext context, IRestoreEngine engine, EngineOptions options) =>
+        router.Post("/api/v1/images", context =>
         {
-            HostOnly(options);
+            HostOnly(s.EngineOptions);
             string? path = Query.Get(context, "path");
             if (string.IsNullOrEmpty(path))
                 throw new RestoreException(RestoreErrorCode.ImageNotFound, "no image path given (images?path=/file.img&name=NAME)");
             string? name = Query.Get(context, "name") is { Length: > 0 } n ? n : null;
-            var disk = engine.AttachImage(path, name);
-            return Results.Json(disk, AgentJsonContext.Default.RestoreDisk, statusCode: StatusCodes.Status201Created);
+            var disk = s.Engine.AttachImage(path, name);
+            return JsonResponse.Write(context, disk, AgentJsonContext.Default.RestoreDisk, StatusCodes.Status201Created);
         });
-        app.MapDelete("/api/v1/images", (HttpContext context, IRestoreEngine engine, EngineOptions options) =>
+        router.Delete("/api/v1/images", context =>
         {
-            HostOnly(options);
+            HostOnly(s.EngineOptions);
             string? name = Query.Get(context, "name");
             if (string.IsNullOrEmpty(name))
                 throw new RestoreException(RestoreErrorCode.DiskNotFound, "no image name given (images?name=NAME)");
-            engine.DetachImage(name);
-            return Results.Json(new OkResponse(true, $"detached '{name}'"), AgentJsonContext.Default.OkResponse);
+            s.Engine.DetachImage(name);
+            return JsonResponse.Write(context, new OkResponse(true, $"detached '{name}'"), AgentJsonContext.Default.OkResponse);
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RestoreTools.Agent.Http;
 using RestoreTools.Contract;
 using RestoreTools.Engine;
 
@@ -13,8 +14,8 @@ public static class ListEndpoint
 {
     private const int FlushBytes = 32 * 1024;
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/list", (Func<HttpContext, IRestoreEngine, Task>)Write);
+    public static void Map(Router router, AgentServices s) =>
+        router.Get("/api/v1/list", c => Write(c, s.Engine));
 
     private static async Task Write(HttpContext context, IRestoreEngine engine)
     {

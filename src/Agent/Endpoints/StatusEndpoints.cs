@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
 using RestoreTools.Agent.Auth;
+using RestoreTools.Agent.Http;
 using RestoreTools.Contract;
-using RestoreTools.Engine;
 
 namespace RestoreTools.Agent.Endpoints;
 
@@ -15,32 +15,32 @@ public static class StatusEndpoints
         typeof(StatusEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "0.0.0";
 
-    public static void Map(IEndpointRouteBuilder app)
+    public static void Map(Router router, AgentServices s)
     {
-        app.MapGet("/api/v1/status", (HttpContext context, IRestoreEngine engine, IdleWatchdog watchdog, DownloadLimiter downloads, AgentOptions options, EngineOptions engineOptions) =>
+        router.Get("/api/v1/status", context =>
         {
             if (!TokenAuth.IsAuthenticated(context))
-                return Results.Json(new LivenessResponse(true), AgentJsonContext.Default.LivenessResponse);
+                return JsonResponse.Write(context, new LivenessResponse(true), AgentJsonContext.Default.LivenessResponse);
             var status = new StatusResponse(
                 Ok: true,
                 Version: Version,
                 UptimeSeconds: Math.Round(Stopwatch.GetElapsedTime(Started).TotalSeconds, 3),
-                IdleTimeoutSeconds: watchdog.Timeout?.TotalSeconds,
-                IdleSeconds: Math.Round(watchdog.IdleFor.TotalSeconds, 3),
-                Disks: engine.GetDisks().Count,
-                ActiveRequests: watchdog.Active,
-                ActiveDownloads: downloads.Active,
-                MaxDownloads: downloads.Max,
-                RestoreVm: engineOptions.ScanVirtio,
+                IdleTimeoutSeconds: s.Watchdog.Timeout?.TotalSeconds,
+                IdleSeconds: Math.Round(s.Watchdog.IdleFor.TotalSeconds, 3),
+                Disks: s.Engine.GetDisks().Count,
+                ActiveRequests: s.Watchdog.Active,
+                ActiveDownloads: s.Downloads.Active,
+                MaxDownloads: s.Downloads.Max,
+                RestoreVm: s.EngineOptions.ScanVirtio,
                 ProcessId: Environment.ProcessId);
-            return Results.Json(status, AgentJsonContext.Default.StatusResponse);
+            return JsonResponse.Write(context, status, AgentJsonContext.Default.StatusResponse);
         });
 
-        app.MapPost("/api/v1/stop", (HttpContext context, IHostApplicationLifetime lifetime) =>
+        router.Post("/api/v1/stop", context =>
         {
-            // Answer first, then stop: the host waits for the answer to be sent.
-            context.Response.OnCompleted(() => { lifetime.StopApplication(); return Task.CompletedTask; });
-            return Results.Json(new OkResponse(true, "stopping"), AgentJsonContext.Default.OkResponse);
+            // Answer first, then stop: the server waits for the answer to be sent.
+            context.Response.OnCompleted(() => { s.Stop(); return Task.CompletedTask; });
+            return JsonResponse.Write(context, new OkResponse(true, "stopping"), AgentJsonContext.Default.OkResponse);
         });
     }
 }

@@ -248,8 +248,12 @@ public sealed class AgentEndpointTests(AgentFixture f) : IDisposable
         Assert.True(mounted.GetProperty("isMounted").GetBoolean());
         Assert.StartsWith(f.Agent.StateDir, mounted.GetProperty("mountPoint").GetString());
 
-        var (s2, _) = await _http.GetJson("mount?path=/gpt/part/1", HttpMethod.Get);
-        Assert.Equal(HttpStatusCode.NotFound, s2);   // POST only: the fallback answers other methods
+        var (s2, wrongMethod) = await _http.GetJson("mount?path=/gpt/part/1", HttpMethod.Get);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, s2);   // POST only
+        Assert.Equal("BadRequest", wrongMethod.Code());
+        var (s2b, noEndpoint) = await _http.GetJson("mountx?path=/gpt/part/1", HttpMethod.Post);
+        Assert.Equal(HttpStatusCode.NotFound, s2b);
+        Assert.Equal("NotFound", noEndpoint.Code());
 
         var (s3, unmounted) = await _http.GetJson("unmount?path=/gpt/part/1", HttpMethod.Post);
         Assert.Equal(HttpStatusCode.OK, s3);
