@@ -191,11 +191,11 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
         public static Stopwatch Clock = Stopwatch.StartNew();
         public static void Reset() { Attempts = 0; FirstOk = double.NaN; }
 
-        public bool IsReady(RestoreVmInfo vm, CancellationToken cancellationToken)
+        public bool IsReady(RestoreVmInfo vm, TimeSpan timeout, CancellationToken cancellationToken)
         {
             Attempts++;
             using var client = AgentClient.WithTokenFile(vm.Endpoint, vm.TokenFile);
-            client.RequestTimeout = TimeSpan.FromSeconds(1);
+            client.RequestTimeout = timeout;
             try { client.GetStatus(); }
             catch (Exception) { return false; }
             if (double.IsNaN(FirstOk)) FirstOk = Clock.Elapsed.TotalSeconds;

@@ -108,6 +108,7 @@ public static class AgentHost
             server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs), kestrelLogs);
             server.StartAsync(new AgentApplication(pipeline), CancellationToken.None).GetAwaiter().GetResult();
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            // RestoreVmManager watches the VM console for " listening on " to know when to ask.
             log.Info($"restore-agent {StatusEndpoints.Version} listening on {string.Join(", ", addresses)} "
                 + $"({(engineOptions.ScanVirtio ? "restore VM" : "host")}, {engine.GetDisks().Count} disks, token {(auth.Enabled ? "required" : "off")})");
             stopping.Token.WaitHandle.WaitOne();

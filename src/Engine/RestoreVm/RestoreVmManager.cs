@@ -66,17 +66,35 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(vm, RestoreVmJson.Default.RestoreVmInfo));
         lock (_started) _started.Add(id);
 
+        // A request sent before the guest's network is up is lost in slirp and waits for TCP's
+        // retransmission (1 s): until the agent logs that it listens, tries are short; from then
+        // on, one try with time enough for a first answer under TCG.
         var deadline = Stopwatch.StartNew();
+        bool listening = false;
         while (deadline.Elapsed < TimeSpan.FromSeconds(options.TimeoutSeconds))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!IsAlive(vm))
                 throw Failed(vm, "the VM stopped before its agent answered");
-            if (probe.IsReady(vm, cancellationToken)) return vm;
-            Thread.Sleep(50);
+            listening = listening || ConsoleSays(vm, AgentListeningMarker);
+            if (probe.IsReady(vm, listening ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(300), cancellationToken)) return vm;
+            Thread.Sleep(listening ? 10 : 30);
         }
         Kill(vm);
         throw Failed(vm, $"its agent did not answer within {options.TimeoutSeconds} s");
+    }
+
+    /// <summary>Part of the agent's start-up log line ("restore-agent V listening on ..."), on the VM's console.</summary>
+    public const string AgentListeningMarker = " listening on ";
+
+    private static bool ConsoleSays(RestoreVmInfo vm, string marker)
+    {
+        try
+        {
+            using var log = new FileStream(vm.ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamReader(log).ReadToEnd().Contains(marker, StringComparison.Ordinal);
+        }
+        catch (IOException) { return false; }
     }
 
     /// <summary>Running VMs from the state folder; folders of VMs that are gone are removed.</summary>

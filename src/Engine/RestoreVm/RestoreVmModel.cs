@@ -38,8 +38,8 @@ public sealed record RestoreVmInfo(
 /// <summary>What the VM manager needs of the agent; the module's remote client provides it.</summary>
 public interface IRestoreVmAgentProbe
 {
-    /// <summary>True once the agent in the VM answers an authenticated status request.</summary>
-    bool IsReady(RestoreVmInfo vm, CancellationToken cancellationToken);
+    /// <summary>True once the agent in the VM answers an authenticated status request within the timeout.</summary>
+    bool IsReady(RestoreVmInfo vm, TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>Asks the agent to stop (it powers the VM off); false when it did not answer.</summary>
     bool RequestStop(RestoreVmInfo vm);

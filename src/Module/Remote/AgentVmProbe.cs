@@ -6,11 +6,11 @@ namespace RestoreTools.Module.Remote;
 /// <summary>Readiness and stop requests for restore VMs, through the agent client.</summary>
 internal sealed class AgentVmProbe : IRestoreVmAgentProbe
 {
-    public bool IsReady(RestoreVmInfo vm, CancellationToken cancellationToken)
+    public bool IsReady(RestoreVmInfo vm, TimeSpan timeout, CancellationToken cancellationToken)
     {
         // slirp accepts the connection before the guest listens: only an authenticated answer counts.
         using var client = AgentClient.WithTokenFile(vm.Endpoint, vm.TokenFile);
-        client.RequestTimeout = TimeSpan.FromSeconds(1);
+        client.RequestTimeout = timeout;
         try { client.GetStatus(); return true; }
         catch (Exception) { return false; }
     }
