@@ -26,7 +26,9 @@ public static class AgentHost
         bool generated = false;
         try
         {
-            auth = options.TokenFile is null ? TokenAuth.Disabled : TokenAuth.FromFile(options.TokenFile, out generated);
+            auth = options.TokenFile is null ? TokenAuth.Disabled
+                : options.TokenAtFirstRequest ? TokenAuth.AtFirstRequest(options.TokenFile)
+                : TokenAuth.FromFile(options.TokenFile, out generated);
         }
         catch (Exception ex) when (ex is UsageException or IOException or UnauthorizedAccessException)
         {

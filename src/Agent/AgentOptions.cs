@@ -58,6 +58,7 @@ public sealed record AgentOptions
 {
     public List<ListenSpec> Listen { get; } = [];
     public string? TokenFile { get; set; }
+    public bool TokenAtFirstRequest { get; set; }
     public TimeSpan? IdleTimeout { get; set; }
     public int MaxDownloads { get; set; } = 8;
     public int MaxConnections { get; set; } = 64;
@@ -85,6 +86,10 @@ public sealed record AgentOptions
                                       hex) and written there with mode 0600 when PATH is absent.
                                       Every request except the liveness status then needs
                                       'Authorization: Bearer <token>'. Without it: no token check.
+          --token-at-first-request    read the --token-file at the first request, not at start
+                                      (a restore VM resumed from a boot snapshot: the token is
+                                      the one qemu gives this VM through fw_cfg). Until the file
+                                      can be read, every request but the liveness status is 401.
           --max-downloads N           concurrent content/extract downloads (default 8); past it: 503
           --max-connections N         concurrent connections (default 64)
           --backlog N                 pending connections per listener (default 32)
@@ -137,6 +142,7 @@ public sealed record AgentOptions
                 case "--verbose": o.Verbose = true; break;
                 case "--listen": o.Listen.Add(ListenSpec.Parse(Value())); break;
                 case "--token-file": o.TokenFile = Path.GetFullPath(Value()); break;
+                case "--token-at-first-request": o.TokenAtFirstRequest = true; break;
                 case "--idle-timeout":
                     {
                         string v = Value();
@@ -165,6 +171,8 @@ public sealed record AgentOptions
         }
         if (!o.Help && !o.Version && o.Listen.Count == 0)
             throw new UsageException("nothing to listen on: give at least one --listen");
+        if (o.TokenAtFirstRequest && o.TokenFile is null)
+            throw new UsageException("--token-at-first-request needs --token-file");
         return o;
     }
 

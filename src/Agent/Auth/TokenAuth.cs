@@ -6,18 +6,44 @@ namespace RestoreTools.Agent.Auth;
 
 /// <summary>
 /// The bearer token: read from --token-file, or generated there (0600) when the file is absent.
-/// Without a token file every request is let through.
+/// Without a token file every request is let through. With --token-at-first-request the file is
+/// read when the first request comes, not at start: a restore VM resumed from a boot snapshot
+/// started its agent before it had a token of its own (qemu hands it one through fw_cfg).
 /// </summary>
 public sealed class TokenAuth
 {
-    private readonly byte[]? _expected;   // "Bearer <token>" as UTF-8
+    private byte[]? _expected;   // "Bearer <token>" as UTF-8
+    private readonly string? _deferredFile;
+    private readonly Lock _loading = new();
 
     private TokenAuth(string? token) =>
         _expected = token is null ? null : Encoding.UTF8.GetBytes("Bearer " + token);
 
-    public bool Enabled => _expected is not null;
+    private TokenAuth(string deferredFile, bool _) => _deferredFile = deferredFile;
+
+    public bool Enabled => _expected is not null || _deferredFile is not null;
 
     public static TokenAuth Disabled { get; } = new(null);
+
+    /// <summary>A token read from the file at the first request; until it can be read, nothing is let through.</summary>
+    public static TokenAuth AtFirstRequest(string path) => new(path, true);
+
+    private byte[]? Expected()
+    {
+        if (_expected is not null || _deferredFile is null) return _expected;
+        lock (_loading)
+        {
+            if (_expected is not null) return _expected;
+            try
+            {
+                string text = File.ReadAllText(_deferredFile).Trim();
+                if (text.Length > 0 && !text.Any(c => c < 0x21 || c > 0x7E))
+                    _expected = Encoding.UTF8.GetBytes("Bearer " + text);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+            return _expected;
+        }
+    }
 
     public static TokenAuth FromFile(string path, out bool generated)
     {
@@ -48,11 +74,13 @@ public sealed class TokenAuth
     /// <summary>Whether the Authorization header carries the token (constant time over the header).</summary>
     public bool Check(HttpContext context)
     {
-        if (_expected is null) return true;
+        if (!Enabled) return true;
         string? header = context.Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header)) return false;
+        // No token yet (the deferred file is unreadable): fail closed.
+        if (Expected() is not { } expected) return false;
         byte[] given = Encoding.UTF8.GetBytes(header);
-        return CryptographicOperations.FixedTimeEquals(given, _expected);
+        return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 
     /// <summary>

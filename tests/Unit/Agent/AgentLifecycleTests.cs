@@ -148,7 +148,31 @@ public sealed class AgentLifecycleTests(AgentFixture f, ITestOutputHelper output
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void ATokenReadAtTheFirstRequestIsTheOneFromThenOn()
+    {
+        // As in a VM resumed from a boot snapshot: the agent runs before its token exists.
+        string dir = Directory.CreateTempSubdirectory("rt-tok-").FullName;
+        try
+        {
+            string tokenFile = Path.Combine(dir, "t");
+            using var agent = AgentProcess.Start(aot: false, token: false, "--token-file", tokenFile, "--token-at-first-request");
+            Assert.False(File.Exists(tokenFile));   // not generated: the token is someone else's to give
+            Assert.StartsWith("HTTP/1.1 401", agent.RawGet("/api/v1/disks", "anything"));
+            Assert.StartsWith("HTTP/1.1 401", agent.RawGet("/api/v1/disks", ""));
+
+            File.WriteAllText(tokenFile, "first-token\n");
+            Assert.StartsWith("HTTP/1.1 401", agent.RawGet("/api/v1/disks", "other"));
+            Assert.StartsWith("HTTP/1.1 200", agent.RawGet("/api/v1/disks", "first-token"));
+            File.WriteAllText(tokenFile, "second-token\n");
+            Assert.StartsWith("HTTP/1.1 401", agent.RawGet("/api/v1/disks", "second-token"));
+            Assert.StartsWith("HTTP/1.1 200", agent.RawGet("/api/v1/disks", "first-token"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Theory]
+    [InlineData("--token-at-first-request", "--listen", "tcp:1")]
     [InlineData("--listen", "ftp:1")]
     [InlineData("--idle-timeout", "-1")]
     [InlineData("--image", "noequals")]
