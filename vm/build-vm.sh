@@ -203,12 +203,14 @@ fi
 # Boot modules are loaded by /init; filesystem modules are loaded on demand by the kernel
 # (request_module("fs-TYPE") -> /sbin/modprobe, busybox, reading modules.dep and modules.alias).
 boot_modules="virtio_pci virtio_blk virtio_net virtio_console vmw_vsock_virtio_transport"
+# qemu_fw_cfg: a VM resumed from a boot snapshot reads its token from fw_cfg (restoretools.snapshot=1)
+snapshot_modules="qemu_fw_cfg"
 fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3"
 mods="$kdir/lib/modules/$krel"
 dst="$rootfs/lib/modules/$krel"
 mkdir -p "$dst"
 missing=()
-for m in $boot_modules $fs_modules; do
+for m in $boot_modules $snapshot_modules $fs_modules; do
     if ! deps="$(modprobe -d "$kdir" -S "$krel" --show-depends "$m" 2>/dev/null)"; then
         missing+=("$m"); continue
     fi

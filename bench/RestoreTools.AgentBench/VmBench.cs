@@ -191,12 +191,12 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
         public static Stopwatch Clock = Stopwatch.StartNew();
         public static void Reset() { Attempts = 0; FirstOk = double.NaN; }
 
-        public bool IsReady(RestoreVmInfo vm, TimeSpan timeout, CancellationToken cancellationToken)
+        public bool IsReady(RestoreVmInfo vm, TimeSpan timeout, int disks, CancellationToken cancellationToken)
         {
             Attempts++;
             using var client = AgentClient.WithTokenFile(vm.Endpoint, vm.TokenFile);
             client.RequestTimeout = timeout;
-            try { client.GetStatus(); }
+            try { if (client.GetStatus().Disks < disks) return false; }
             catch (Exception) { return false; }
             if (double.IsNaN(FirstOk)) FirstOk = Clock.Elapsed.TotalSeconds;
             return true;

@@ -1,13 +1,15 @@
 #Requires -Version 7.4
 # End to end through a real restore VM under qemu: the images become read-only virtio disks named
 # by serial, the agent inside answers on a loopback port forward, and the module drives it all.
-# vfat is mounted inside the VM although this host's kernel cannot mount it.
+# vfat is mounted inside the VM although this host's kernel cannot mount it. The first start saves
+# a boot snapshot in a folder of this run and resumes it; -NoSnapshot boots the kernel.
 
 BeforeAll {
     $ModulePath = if ($env:RESTORETOOLS_MODULE) { $env:RESTORETOOLS_MODULE } else { Join-Path $PSScriptRoot '../../out/RestoreTools/RestoreTools.psd1' }
     Import-Module (Resolve-Path -LiteralPath $ModulePath).ProviderPath -Force -ErrorAction Stop
     $Sample = if ($env:RESTORETOOLS_SAMPLE) { $env:RESTORETOOLS_SAMPLE } else { Join-Path $PSScriptRoot '../../out/sample/sample.img' }
     $env:RESTORETOOLS_VM_STATE = Join-Path ([IO.Path]::GetTempPath()) "restoretools-vms-$PID"
+    $env:RESTORETOOLS_VM_SNAPSHOTS = Join-Path ([IO.Path]::GetTempPath()) "restoretools-snapshots-$PID"
 
     function Invoke-Tool([string] $File, [string[]] $ArgumentList, [string] $InputText) {
         $out = if ($InputText) { $InputText | & $File @ArgumentList 2>&1 } else { & $File @ArgumentList 2>&1 }
@@ -53,12 +55,14 @@ BeforeAll {
     $script:Started = [Diagnostics.Stopwatch]::StartNew()
     $script:S = Start-RestoreVM -Image $Images -TimeoutSeconds 120 -IdleTimeoutSeconds 300
     $Started.Stop()
-    Write-Host "    restore VM answered after $($Started.Elapsed.TotalSeconds.ToString('0.0')) s"
+    Write-Host "    restore VM answered after $($Started.Elapsed.TotalSeconds.ToString('0.0')) s (boot snapshot saved, then resumed)"
+
+    function Get-Token($Session) { (Get-Content -LiteralPath (Get-RestoreVM | Where-Object Id -eq $Session.VmId).TokenFile -Raw).Trim() }
 }
 
 AfterAll {
     Get-RestoreVM -ErrorAction SilentlyContinue | ForEach-Object { Stop-RestoreVM -Id $_.Id -ErrorAction SilentlyContinue }
-    Remove-Item -LiteralPath $Work, $env:RESTORETOOLS_VM_STATE -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $Work, $env:RESTORETOOLS_VM_STATE, $env:RESTORETOOLS_VM_SNAPSHOTS -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'A restore VM' {
@@ -71,6 +75,8 @@ Describe 'A restore VM' {
         ($vm.Images | Where-Object Name -eq 'raw-disk').Format | Should -Be 'raw'
         $vm.Transport | Should -Be 'tcp'
         $vm.Endpoint | Should -Match '^http://127\.0\.0\.1:\d+$'
+        $vm.Boot | Should -Be 'snapshot'
+        @(Get-ChildItem -LiteralPath $env:RESTORETOOLS_VM_SNAPSHOTS -Directory).Count | Should -Be 1
     }
 
     It 'names its disks by the virtio serial' {
@@ -146,6 +152,62 @@ Describe 'A restore VM' {
         $state | Should -BeIn @($null, '', 'Z', 'X')
         Get-RestoreVM | Where-Object Id -eq $S.VmId | Should -BeNullOrEmpty
         $S.IsOpen | Should -BeFalse
+        foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] }
+    }
+
+    It 'boots the kernel with -NoSnapshot, and serves the same' {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $cold = Start-RestoreVM -Image @{ 'gpt-disk' = $Sample; 'raw-disk' = $Raw } -NoSnapshot -TimeoutSeconds 120
+        Write-Host "    cold boot answered after $($sw.Elapsed.TotalSeconds.ToString('0.0')) s"
+        try {
+            (Get-RestoreVM | Where-Object Id -eq $cold.VmId).Boot | Should -Be 'cold'
+            Get-RestoreContent -Session $cold -Path /gpt-disk/part/3/EFI/BOOT/readme.txt | Should -Be 'RestoreTools sample EFI system partition.'
+            Get-RestoreContent -Session $cold -Path /raw-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
+        }
+        finally { Stop-RestoreVM -Id $cold.VmId }
+    }
+
+    It 'gives each resumed VM its own token, and one VM refuses the token of another' {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        # The same idle timeout as the first start: it is part of the snapshot (the kernel command line).
+        $a = Start-RestoreVM -Image @{ 'mbr-disk' = $Mbr } -New -IdleTimeoutSeconds 300
+        Write-Host "    resumed from the snapshot in $($sw.Elapsed.TotalSeconds.ToString('0.00')) s"
+        $b = Start-RestoreVM -Image @{ 'raw-disk' = $Raw; 'qcow-disk' = $Qcow } -New -IdleTimeoutSeconds 300
+        try {
+            @(Get-ChildItem -LiteralPath $env:RESTORETOOLS_VM_SNAPSHOTS -Directory).Count | Should -Be 1
+            (Get-RestoreVM | Where-Object Id -in $a.VmId, $b.VmId).Boot | Should -Be @('snapshot', 'snapshot')
+            (Get-RestoreDisk -Session $a).Name | Should -Be 'mbr-disk'
+            ((Get-RestoreDisk -Session $b).Name | Sort-Object) | Should -Be @('qcow-disk', 'raw-disk')
+            Get-RestoreContent -Session $a -Path /mbr-disk/part/1/which.txt | Should -Be 'prim partition'
+            Get-RestoreContent -Session $b -Path /qcow-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
+            $ta = Get-Token $a
+            $tb = Get-Token $b
+            $ta | Should -Not -Be $tb
+            $asB = ConvertTo-SecureString $tb -AsPlainText -Force
+            { Connect-RestoreAgent -Uri $a.Endpoint -Token $asB } | Should -Throw -ErrorId 'AgentUnauthorized*'
+            $asA = ConvertTo-SecureString $ta -AsPlainText -Force
+            $again = Connect-RestoreAgent -Uri $a.Endpoint -Token $asA
+            (Get-RestoreDisk -Session $again).Name | Should -Be 'mbr-disk'
+            $again | Disconnect-RestoreAgent
+        }
+        finally { Stop-RestoreVM -Id $a.VmId, $b.VmId }
+    }
+
+    It 'boots instead, with a warning, when the snapshot cannot be resumed, and saves a new one next time' {
+        $snap = Get-ChildItem -LiteralPath $env:RESTORETOOLS_VM_SNAPSHOTS -Directory
+        $snap.Count | Should -Be 1
+        [IO.File]::WriteAllBytes((Join-Path $snap.FullName 'state'), [byte[]](1..64))
+        $vm = Start-RestoreVM -Image @{ 'raw-disk' = $Raw } -New -IdleTimeoutSeconds 300 -TimeoutSeconds 120 -WarningVariable warned -WarningAction SilentlyContinue
+        try {
+            "$warned" | Should -Match 'snapshot not used'
+            (Get-RestoreVM | Where-Object Id -eq $vm.VmId).Boot | Should -Be 'cold'
+            Get-RestoreContent -Session $vm -Path /raw-disk/raw/docs/readme.txt | Should -Be 'raw disk readme'
+            Test-Path -LiteralPath $snap.FullName | Should -BeFalse
+        }
+        finally { Stop-RestoreVM -Id $vm.VmId }
+        $next = Start-RestoreVM -Image @{ 'raw-disk' = $Raw } -New -IdleTimeoutSeconds 300 -TimeoutSeconds 120
+        try { (Get-RestoreVM | Where-Object Id -eq $next.VmId).Boot | Should -Be 'snapshot' }
+        finally { Stop-RestoreVM -Id $next.VmId }
         foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] }
     }
 }

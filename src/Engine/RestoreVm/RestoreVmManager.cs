@@ -31,67 +31,144 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         foreach (var f in new[] { options.Kernel, options.Initrd })
             if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
 
-        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-        string dir = Path.Combine(stateRoot, id);
-        Directory.CreateDirectory(dir);
-        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string accel = options.Accelerator == "auto" ? Accelerators.Detect() : options.Accelerator;
+        bool vsock = Accelerators.HasVsock();
+        // Snapshots are for user-mode networking: a resumed guest would keep the saved vsock CID.
+        if (options.SnapshotDir is not null && !vsock && images.Count <= options.SnapshotSlots)
+        {
+            try
+            {
+                var snap = BootSnapshot.Find(options, accel);
+                if (snap is null)
+                {
+                    options.Progress?.Invoke("Saving a boot snapshot of the restore VM (once; later starts resume it)");
+                    snap = BootSnapshot.Create(options, accel, cancellationToken);
+                }
+                try
+                {
+                    return Resume(snap, images, options, accel, cancellationToken);
+                }
+                catch (Exception ex) when (ex is IOException or RestoreException or SocketException or JsonException)
+                {
+                    // A snapshot this qemu cannot resume is of no use: the next start saves a new one.
+                    snap.Delete();
+                    throw;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or RestoreException or SocketException or JsonException or UnauthorizedAccessException)
+            {
+                options.Warning?.Invoke($"restore VM boot snapshot not used ({ex.Message.Split('\n')[0]}): booting the VM");
+            }
+        }
+        return ColdBoot(images, options, accel, vsock, cancellationToken);
+    }
 
-        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        string tokenFile = Path.Combine(dir, "token");
-        File.WriteAllText(tokenFile, token);
-        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    /// <summary>Boots the kernel and initramfs with the images as virtio disks, and waits for the agent.</summary>
+    private RestoreVmInfo ColdBoot(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, string accel, bool vsock, CancellationToken cancellationToken)
+    {
+        var (id, dir, token, tokenFile) = NewStateDir();
         string initrd = Path.Combine(dir, "initrd.img");
         TokenInitrd.Write(options.Initrd, token, initrd);
 
-        string accel = options.Accelerator == "auto" ? Accelerators.Detect() : options.Accelerator;
-        bool vsock = Accelerators.HasVsock();
         int cid = vsock ? 3 + RandomNumberGenerator.GetInt32(1 << 20) : 0;
         int port = vsock ? 0 : FreeLoopbackPort();
         string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
 
         var args = QemuArguments(options, images, dir, initrd, accel, vsock, cid, port);
-        File.WriteAllText(Path.Combine(dir, "qemu.cmdline"), string.Join(' ', args.Prepend(options.Qemu)));
-        var psi = new ProcessStartInfo(options.Qemu, args) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using (var qemu = Process.Start(psi) ?? throw new RestoreException(RestoreErrorCode.VmStartFailed, $"'{options.Qemu}' did not start"))
+        int pid = LaunchQemu(options.Qemu, args, dir);
+        var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, vsock ? "vsock" : "tcp", endpoint,
+            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "cold" });
+        return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(options.TimeoutSeconds), cancellationToken);
+    }
+
+    /// <summary>Resumes the boot snapshot in a new qemu, plugs the images in and waits for the agent to see them.</summary>
+    private RestoreVmInfo Resume(BootSnapshot snap, IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, string accel, CancellationToken cancellationToken)
+    {
+        var (id, dir, _, tokenFile) = NewStateDir();
+        int port = FreeLoopbackPort();
+        var args = BootSnapshot.Arguments(options, accel, snap, dir, tokenFile, port, resume: true);
+        int pid = LaunchQemu(options.Qemu, args, dir);
+        var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, "tcp", $"http://127.0.0.1:{port}",
+            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "snapshot" });
+        try
         {
-            // -daemonize: the parent returns once the VM runs; its stderr says why when it did not.
-            string err = qemu.StandardError.ReadToEnd();
-            qemu.WaitForExit();
-            if (qemu.ExitCode != 0)
+            snap.Resume(Path.Combine(dir, "qmp.sock"), images, TimeSpan.FromSeconds(options.TimeoutSeconds));
+            return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(Math.Min(options.TimeoutSeconds, 15)), cancellationToken);
+        }
+        catch
+        {
+            Kill(vm);
+            while (IsRunning(vm.Pid)) Thread.Sleep(20);
+            TryDelete(dir);
+            lock (_started) _started.Remove(id);
+            throw;
+        }
+    }
+
+    private (string Id, string Dir, string Token, string TokenFile) NewStateDir()
+    {
+        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        string dir = Path.Combine(stateRoot, id);
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string tokenFile = Path.Combine(dir, "token");
+        File.WriteAllText(tokenFile, token);
+        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return (id, dir, token, tokenFile);
+    }
+
+    /// <summary>Runs qemu with -daemonize: it returns once the VM runs; its stderr says why when it did not. The VM's pid.</summary>
+    internal static int LaunchQemu(string qemu, List<string> args, string dir)
+    {
+        File.WriteAllText(Path.Combine(dir, "qemu.cmdline"), string.Join(' ', args.Prepend(qemu)));
+        var psi = new ProcessStartInfo(qemu, args) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using (var process = Process.Start(psi) ?? throw new RestoreException(RestoreErrorCode.VmStartFailed, $"'{qemu}' did not start"))
+        {
+            string err = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
                 throw new RestoreException(RestoreErrorCode.VmStartFailed, $"qemu failed to start: {err.Trim()}");
         }
-        int pid = int.Parse(File.ReadAllText(Path.Combine(dir, "qemu.pid")).Trim());
-        var vm = new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, vsock ? "vsock" : "tcp", endpoint,
-            options.IdleTimeoutSeconds, accel, dir, tokenFile);
-        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(vm, RestoreVmJson.Default.RestoreVmInfo));
-        lock (_started) _started.Add(id);
+        return int.Parse(File.ReadAllText(Path.Combine(dir, "qemu.pid")).Trim());
+    }
 
+    private RestoreVmInfo Record(RestoreVmInfo vm)
+    {
+        File.WriteAllText(Path.Combine(vm.StateDir, "state.json"), JsonSerializer.Serialize(vm, RestoreVmJson.Default.RestoreVmInfo));
+        lock (_started) _started.Add(vm.Id);
+        return vm;
+    }
+
+    private RestoreVmInfo WaitForAgent(RestoreVmInfo vm, int disks, RestoreVmOptions options, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         // A request sent before the guest's network is up is lost in slirp and waits for TCP's
         // retransmission (1 s): until the agent logs that it listens, tries are short; from then
-        // on, one try with time enough for a first answer under TCG.
+        // on, one try with time enough for a first answer under TCG. A resumed VM listens from the
+        // start and is ready when its agent sees the plugged-in disks.
         var deadline = Stopwatch.StartNew();
         bool listening = false;
-        while (deadline.Elapsed < TimeSpan.FromSeconds(options.TimeoutSeconds))
+        while (deadline.Elapsed < timeout)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!IsAlive(vm))
                 throw Failed(vm, "the VM stopped before its agent answered");
-            listening = listening || ConsoleSays(vm, AgentListeningMarker);
-            if (probe.IsReady(vm, listening ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(300), cancellationToken)) return vm;
+            listening = listening || FileSays(vm.ConsoleLog, AgentListeningMarker);
+            if (probe.IsReady(vm, listening ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(300), disks, cancellationToken)) return vm;
             Thread.Sleep(listening ? 10 : 30);
         }
         Kill(vm);
-        throw Failed(vm, $"its agent did not answer within {options.TimeoutSeconds} s");
+        throw Failed(vm, $"its agent did not answer within {timeout.TotalSeconds:0} s");
     }
 
     /// <summary>Part of the agent's start-up log line ("restore-agent V listening on ..."), on the VM's console.</summary>
     public const string AgentListeningMarker = " listening on ";
 
-    private static bool ConsoleSays(RestoreVmInfo vm, string marker)
+    internal static bool FileSays(string file, string marker)
     {
         try
         {
-            using var log = new FileStream(vm.ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var log = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             return new StreamReader(log).ReadToEnd().Contains(marker, StringComparison.Ordinal);
         }
         catch (IOException) { return false; }
@@ -153,7 +230,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(dir, "console.log"),
             "-kernel", options.Kernel, "-initrd", initrd,
-            "-append", $"console=ttyS0 quiet panic=-1 restoretools.idle={options.IdleTimeoutSeconds}",
+            "-append", BootSnapshot.KernelCommandLine(options, snapshot: false),
             "-pidfile", Path.Combine(dir, "qemu.pid"), "-daemonize",
         };
         for (int i = 0; i < images.Count; i++)
@@ -190,7 +267,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
     }
 
     /// <summary>Exists and is not a zombie (a daemonized qemu's parent is init, which may reap late).</summary>
-    private static bool IsRunning(int pid)
+    internal static bool IsRunning(int pid)
     {
         try
         {

@@ -31,6 +31,9 @@ public sealed record RestoreVmInfo(
     string StateDir,
     string TokenFile)
 {
+    /// <summary>"cold" (kernel booted) or "snapshot" (a saved boot resumed).</summary>
+    public string Boot { get; init; } = "cold";
+
     public string ConsoleLog => System.IO.Path.Combine(StateDir, "console.log");
     public TimeSpan Uptime => DateTimeOffset.UtcNow - Started;
 }
@@ -38,8 +41,8 @@ public sealed record RestoreVmInfo(
 /// <summary>What the VM manager needs of the agent; the module's remote client provides it.</summary>
 public interface IRestoreVmAgentProbe
 {
-    /// <summary>True once the agent in the VM answers an authenticated status request within the timeout.</summary>
-    bool IsReady(RestoreVmInfo vm, TimeSpan timeout, CancellationToken cancellationToken);
+    /// <summary>True once the agent in the VM answers an authenticated status request within the timeout and sees that many disks.</summary>
+    bool IsReady(RestoreVmInfo vm, TimeSpan timeout, int disks, CancellationToken cancellationToken);
 
     /// <summary>Asks the agent to stop (it powers the VM off); false when it did not answer.</summary>
     bool RequestStop(RestoreVmInfo vm);
@@ -62,4 +65,17 @@ public sealed record RestoreVmOptions
     /// <summary>The agent's port inside the guest (user-mode networking) and its vsock port.</summary>
     public int GuestPort { get; init; } = 8000;
     public int VsockPort { get; init; } = 807;
+
+    /// <summary>
+    /// Where boot snapshots are kept (null: always boot). The first start saves one (a boot
+    /// without disks, once the agent listens); later starts resume it and plug the images in.
+    /// </summary>
+    public string? SnapshotDir { get; init; }
+
+    /// <summary>Empty PCIe root ports in a snapshot: the most images a resumed VM takes (more boot cold).</summary>
+    public int SnapshotSlots { get; init; } = 8;
+
+    /// <summary>Told when a snapshot could not be used (the VM then boots) and about long steps.</summary>
+    public Action<string>? Warning { get; init; }
+    public Action<string>? Progress { get; init; }
 }

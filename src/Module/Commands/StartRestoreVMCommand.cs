@@ -10,6 +10,7 @@ namespace RestoreTools.Module.Commands;
 /// <summary>
 /// Boots a restore VM with the images as read-only virtio disks (serial = image name), waits for
 /// its agent and returns a session. A running VM with the same images is reused unless -New.
+/// The first start saves a boot snapshot; later starts resume it (unless -NoSnapshot).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "RestoreVM", SupportsShouldProcess = true)]
 [OutputType(typeof(RestoreSession))]
@@ -43,6 +44,14 @@ public sealed class StartRestoreVMCommand : PSCmdlet
     [Parameter]
     public SwitchParameter New { get; set; }
 
+    /// <summary>Boot the kernel instead of resuming the boot snapshot (and save none).</summary>
+    [Parameter]
+    public SwitchParameter NoSnapshot { get; set; }
+
+    /// <summary>Where boot snapshots are kept: $RESTORETOOLS_VM_SNAPSHOTS, else /var/cache/restoretools/vm-snapshots.</summary>
+    private static string SnapshotDir =>
+        Environment.GetEnvironmentVariable("RESTORETOOLS_VM_SNAPSHOTS") is { Length: > 0 } d ? d : "/var/cache/restoretools/vm-snapshots";
+
     protected override void EndProcessing()
     {
         try
@@ -62,6 +71,9 @@ public sealed class StartRestoreVMCommand : PSCmdlet
                     MemoryMiB = Memory,
                     TimeoutSeconds = TimeoutSeconds,
                     IdleTimeoutSeconds = IdleTimeoutSeconds,
+                    SnapshotDir = NoSnapshot ? null : SnapshotDir,
+                    Warning = WriteWarning,
+                    Progress = p => WriteProgress(new ProgressRecord(1, "Start-RestoreVM", p)),
                 });
                 WriteProgress(new ProgressRecord(1, "Start-RestoreVM", "Ready") { RecordType = ProgressRecordType.Completed });
             }
