@@ -30,18 +30,41 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
         var options = new RestoreVmOptions { Kernel = kernel, Initrd = initrd, TimeoutSeconds = 180, IdleTimeoutSeconds = 900 };
         var images = new[] { RestoreVmImage.FromPath(image, Disk) };
 
+        // Cold boots (Start-RestoreVM -NoSnapshot), phase by phase.
         var runs = new List<Boot>();
-        RestoreVmInfo? keep = null;
         for (int i = 0; i < boots; i++)
         {
             var boot = BootOnce(manager, images, options, stateRoot, out var vm);
             runs.Add(boot);
-            Console.Error.WriteLine($"vm bench: boot {i + 1}: {boot}");
-            if (i < boots - 1) { var sw = Stopwatch.StartNew(); manager.Stop(vm.Id); boot.StopSeconds = sw.Elapsed.TotalSeconds; }
-            else keep = vm;
+            Console.Error.WriteLine($"vm bench: cold boot {i + 1}: {boot}");
+            var sw = Stopwatch.StartNew(); manager.Stop(vm.Id); boot.StopSeconds = sw.Elapsed.TotalSeconds;
         }
         ReportBoots(runs);
         if (compare > 0) CompareRunVm(compare);
+
+        // The default: the first start saves a boot snapshot, every later one resumes it.
+        var snapOptions = options with { SnapshotDir = Path.Combine(work, "snapshots") };
+        var first = Stopwatch.StartNew();
+        var saved = manager.Start(images, snapOptions);
+        first.Stop();
+        manager.Stop(saved.Id);
+        var resumes = new List<double>();
+        RestoreVmInfo? keep = null;
+        for (int i = 0; i < boots; i++)
+        {
+            Probe.Reset();
+            var sw = Stopwatch.StartNew();
+            var vm = manager.Start(images, snapOptions);
+            resumes.Add(sw.Elapsed.TotalSeconds);
+            if (vm.Boot != "snapshot") throw new InvalidOperationException("the VM was not resumed from the snapshot: " + vm.Boot);
+            Console.Error.WriteLine($"vm bench: resume {i + 1}: {resumes[^1]:F2} s");
+            if (i < boots - 1) manager.Stop(vm.Id); else keep = vm;
+        }
+        double resume = Stats.Median(resumes);
+        Table.Goal("a Start (default: resume the boot snapshot, plug the image in) -> first authenticated answer seeing the disk", $"{resume:F2} s", "< 2.5 s (TCG)", resume < 2.5,
+            $"{boots} starts: {Stats.List(resumes)} s");
+        Table.Info("a first Start on a machine: cold boot without disks, save the snapshot, resume", $"{first.Elapsed.TotalSeconds:F2} s",
+            $"snapshot {Sh.Out($"du -sh '{snapOptions.SnapshotDir}' | cut -f1").Trim()} on disk (guest RAM file, sparse)");
         try { Transfer(keep!); }
         finally { manager.Stop(keep!.Id); }
     }
@@ -122,7 +145,7 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
     {
         double M(Func<Boot, double> f) => Stats.Median(runs.Select(f).Where(v => !double.IsNaN(v)));
         double ready = M(b => b.Ready);
-        Table.Goal($"a Start (RestoreVmManager.Start) -> first authenticated answer, TCG", $"{ready:F2} s", "< 2.5 s (TCG)", ready < 2.5,
+        Table.Info($"a cold boot (Start -NoSnapshot) -> first authenticated answer, TCG", $"{ready:F2} s",
             $"{runs.Count} boots: {Stats.List(runs.Select(b => b.Ready))} s; load {string.Join(" ", runs.Select(b => b.Load))}");
         Table.Info("a qemu CPU seconds at the first answer (user+sys, all vCPU threads)", $"{M(b => b.Cpu):F2} s", $"{Stats.List(runs.Select(b => b.Cpu))} s");
         Table.Info("a   phase: Start -> qemu.pid written (token initrd copy, qemu exec)", $"{M(b => b.QemuPid):F2} s", $"{Stats.List(runs.Select(b => b.QemuPid))}");
