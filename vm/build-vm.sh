@@ -177,7 +177,8 @@ while read -r applet; do
     [ "$applet" = bin/busybox ] && continue
     [ -e "$rootfs/$applet" ] || [ -L "$rootfs/$applet" ] && continue
     dir="$(dirname "$applet")"
-    rel="$(realpath -m --relative-to="/$dir" /bin/busybox)"
+    # -s: the host's own /bin may be a link to usr/bin (merged /usr); the initramfs has no /usr/bin/busybox
+    rel="$(realpath -m -s --relative-to="/$dir" /bin/busybox)"
     ln -s "$rel" "$rootfs/$applet"
 done < <("$bdir/bin/busybox" --list-full | sort)
 mknod -m 0600 "$rootfs/dev/console" c 5 1
