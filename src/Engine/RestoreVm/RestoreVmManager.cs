@@ -224,11 +224,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         var a = new List<string>
         {
             "-accel", accel,
-            // -cpu max under TCG: with qemu64, crc32c-intel (ext4's checksums) fails to load. Less ERMS
-            // and FSRM: with them the kernel copies and clears memory with rep movsb/stosb, which TCG
-            // runs one byte per step; without them it uses unrolled 8-byte moves (as vm/run-vm.sh:
-            // /init ~0.3 s and the agent's first answer ~0.55 s earlier).
-            "-cpu", accel == "kvm" ? "host" : "max,erms=off,fsrm=off",
+            "-cpu", BootSnapshot.Cpu(accel),
             "-machine", "q35", "-m", options.MemoryMiB.ToString(),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(dir, "console.log"),
