@@ -186,7 +186,9 @@ public sealed class AgentClient : IRestoreEngine
     /// </summary>
     public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format), null, cancellationToken);
+        // The agent skips files that pass the free space here (space=); a hostile one that does not is cut off below.
+        string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space, null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
         long bytes = 0;
         var buffer = new byte[64 * 1024];
@@ -194,6 +196,9 @@ public sealed class AgentClient : IRestoreEngine
         while ((n = input.Read(buffer)) > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (options.SpaceAvailable is { } limit && bytes + n > limit)
+                throw new RestoreException(RestoreErrorCode.WriteFailed,
+                    $"the agent's archive of '{restorePath}' passed the {limit:N0} bytes free at the destination: stopped", restorePath);
             output.Write(buffer, 0, n);
             bytes += n;
             progress?.Report(new TransferProgress(bytes, 0, restorePath));

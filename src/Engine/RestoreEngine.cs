@@ -3,6 +3,7 @@ using RestoreTools.Engine.Buckets;
 using RestoreTools.Engine.Export;
 using RestoreTools.Engine.Disks;
 using RestoreTools.Engine.Mounting;
+using RestoreTools.Engine.Native;
 using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Engine;
@@ -122,7 +123,9 @@ public sealed class RestoreEngine : IRestoreEngine
 
         var (_, source, rest) = Locate(path);
         var bucket = MountBucket(ToBucket(ctx, source!));
-        var (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal, display);
+        string local, inner;
+        try { (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal, display); }
+        catch (NativeException ex) { throw LocalItems.Failed(display, ex); }
         var resolvedKind = rest.Count == 0 ? ResolvedKind.Bucket : ResolvedKind.Item;
         return new ResolvedPath(display, resolvedKind, disk, kind.Type, source!.Component, inner, local, bucket, []);
     }
@@ -164,7 +167,9 @@ public sealed class RestoreEngine : IRestoreEngine
             throw new RestoreException(RestoreErrorCode.NotAFile, $"'{r.Path}' is not a file", restorePath);
         if (offset < 0 || length < 0)
             throw new RestoreException(RestoreErrorCode.InvalidPath, "offset and length must not be negative", restorePath);
-        var stream = Native.Files.OpenRead(r.LocalPath!, item.Size);
+        Stream stream;
+        try { stream = Native.Files.OpenRead(r.LocalPath!, item.Size); }
+        catch (NativeException ex) { throw LocalItems.Failed(r.Path, ex); }
         try
         {
             stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
@@ -182,7 +187,8 @@ public sealed class RestoreEngine : IRestoreEngine
         var r = Resolve(restorePath);
         if (r.LocalPath is null)
             throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{r.Path}' is not inside a bucket: export takes /disk/type/component[/path]", restorePath);
-        return Exporter.Export(r.LocalPath, ArchiveRootName(r), output, options, progress, cancellationToken, r.Path);
+        try { return Exporter.Export(r.LocalPath, ArchiveRootName(r), output, options, progress, cancellationToken, r.Path); }
+        catch (NativeException ex) { throw LocalItems.Failed(r.Path, ex); }
     }
 
     public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -190,7 +196,8 @@ public sealed class RestoreEngine : IRestoreEngine
         var r = Resolve(restorePath);
         if (r.LocalPath is null)
             throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{r.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
-        return Exporter.Copy(r.LocalPath, ArchiveRootName(r), destination, options, progress, cancellationToken);
+        try { return Exporter.Copy(r.LocalPath, ArchiveRootName(r), destination, options, progress, cancellationToken); }
+        catch (NativeException ex) { throw LocalItems.Failed(r.Path, ex); }
     }
 
     /// <summary>The canonical restore path of a resolved item: its bucket's path plus the path inside.</summary>

@@ -21,6 +21,7 @@ internal sealed class TransferPump : IProgress<TransferProgress>
     private readonly long? _bytesTotal;
     private readonly int _activityId = Interlocked.Increment(ref nextActivityId);
     private readonly ConcurrentQueue<(string Path, string Reason)> _errors = new();
+    private readonly ConcurrentQueue<(string Path, string Reason)> _warnings = new();
     private TransferProgress? _latest;
     private bool _wroteProgress;
 
@@ -37,6 +38,12 @@ internal sealed class TransferPump : IProgress<TransferProgress>
 
     /// <summary>Called by the engine on its thread for each entry it could not transfer.</summary>
     public void OnError(string path, string reason) => _errors.Enqueue((path, reason));
+
+    /// <summary>Called by the engine on its thread for each entry left out or changed on purpose (a FIFO, a setuid bit).</summary>
+    public void OnWarning(string path, string reason) => _warnings.Enqueue((path, reason));
+
+    /// <summary>The restore path that warnings name their entries under.</summary>
+    public string? RootPath { get; init; }
 
     /// <summary>
     /// Runs work on a task; until it completes, writes progress and errors from this thread.
@@ -74,6 +81,7 @@ internal sealed class TransferPump : IProgress<TransferProgress>
     private void Drain(Action<string, string> writeError)
     {
         while (_errors.TryDequeue(out var e)) writeError(e.Path, e.Reason);
+        while (_warnings.TryDequeue(out var w)) _cmdlet.WriteWarning($"{EntryPath(RootPath ?? "", w.Path)}: {w.Reason}");
     }
 
     private void WriteLatest(bool completed)

@@ -18,10 +18,16 @@ internal static class LocalItems
 
     public static RestoreItem Describe(string localPath, string name, string restorePath)
     {
-        var st = Stat.LstatInfo(localPath);
+        Stat.Info st;
+        string? target;
+        try
+        {
+            st = Stat.LstatInfo(localPath);
+            target = st.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null;
+        }
+        catch (NativeException ex) { throw Failed(restorePath, ex); }
         if (st.Kind == Stat.Kind.Missing)
             throw new RestoreException(RestoreErrorCode.ItemNotFound, $"'{restorePath}' not found", restorePath);
-        string? target = st.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null;
         return new RestoreItem(name, restorePath, TypeOf(st.Kind), st.Size, st.Mtime, st.Mode, st.Uid, st.Gid, target);
     }
 
@@ -31,16 +37,28 @@ internal static class LocalItems
     /// </summary>
     public static IEnumerable<RestoreItem> List(string localDir, string restoreDir, CancellationToken ct)
     {
-        var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0, ReturnSpecialDirectories = false };
         string prefix = restoreDir.EndsWith('/') ? restoreDir : restoreDir + "/";
-        foreach (var entry in Directory.EnumerateFileSystemEntries(localDir, "*", options))
+        using var names = DirectoryEntries.Read(localDir).GetEnumerator();
+        while (true)
         {
             ct.ThrowIfCancellationRequested();
-            string name = Path.GetFileName(entry);
+            if (!Next(names, restoreDir)) yield break;
+            // Names that are not UTF-8 wait for issue 11 (names as bytes); Describe cannot name them yet.
+            if (names.Current.Text is not { } name) continue;
             RestoreItem item;
-            try { item = Describe(entry, name, prefix + name); }
-            catch (RestoreException) { continue; } // vanished between readdir and lstat
+            try { item = Describe(localDir + "/" + name, name, prefix + name); }
+            catch (RestoreException e) when (e.Code == RestoreErrorCode.ItemNotFound) { continue; } // vanished between readdir and lstat
             yield return item;
         }
     }
+
+    private static bool Next(IEnumerator<DirectoryEntries.Name> names, string restoreDir)
+    {
+        try { return names.MoveNext(); }
+        catch (NativeException ex) { throw Failed(restoreDir, ex); }
+    }
+
+    /// <summary>A failed call on an image's filesystem, named by the restore path that led to it.</summary>
+    public static RestoreException Failed(string restorePath, NativeException ex) =>
+        new(ex.Errno == 36 /* ENAMETOOLONG */ ? RestoreErrorCode.InvalidPath : RestoreErrorCode.ReadFailed, $"'{restorePath}': {ex.Message}", restorePath, ex);
 }

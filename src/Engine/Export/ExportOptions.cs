@@ -9,9 +9,20 @@ public abstract record ExportOptionsBase
 
     /// <summary>Receives each entry that could not be read (path, reason) when going on.</summary>
     public Action<string, string>? OnError { get; init; }
+
+    /// <summary>Receives each entry left out or changed on purpose (path, reason): a FIFO not created, a setuid bit dropped.</summary>
+    public Action<string, string>? OnWarning { get; init; }
 }
 
-public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar) : ExportOptionsBase;
+public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar) : ExportOptionsBase
+{
+    /// <summary>
+    /// Bytes the archive may take where it lands (free space there), when known. A file whose
+    /// bytes would pass it is refused with the sizes named, instead of filling the disk (zip and
+    /// raw expand holes; tar keeps them out).
+    /// </summary>
+    public long? SpaceAvailable { get; init; }
+}
 
 public sealed record CopyOptions : ExportOptionsBase
 {
@@ -26,4 +37,4 @@ public sealed record CopyOptions : ExportOptionsBase
 public sealed record TransferProgress(long BytesDone, long FilesDone, string? CurrentPath, long? BytesTotal = null, long? FilesTotal = null);
 
 /// <summary>What an export or copy did.</summary>
-public sealed record ExportResult(long Bytes, long Files, long Directories, long Symlinks, IReadOnlyList<string> Errors);
+public sealed record ExportResult(long Bytes, long Files, long Directories, long Symlinks, IReadOnlyList<string> Errors, IReadOnlyList<string>? Warnings = null);

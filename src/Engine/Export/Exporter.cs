@@ -8,13 +8,17 @@ internal static class Exporter
 {
     public static ExportResult Export(string localPath, string rootName, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken ct, string restorePath)
     {
-        var tracker = new ProgressTracker(progress);
+        var tracker = new ProgressTracker(progress) { Space = options.SpaceAvailable };
         var info = Stat.LstatInfo(localPath);
         if (options.Format == ExportFormat.Raw)
         {
             if (info.Kind != Stat.Kind.File)
                 throw new RestoreException(RestoreErrorCode.NotAFile, $"'{restorePath}' is not a file: raw export takes one file; use tar or zip for a folder", restorePath);
-            using var source = new CountingStream(Files.OpenRead(localPath, info.Size), tracker);
+            if (options.SpaceAvailable is { } space && info.Size > space)
+                throw new RestoreException(RestoreErrorCode.WriteFailed,
+                    $"'{restorePath}' is {info.Size:N0} bytes{(info.MayBeSparse ? " (sparse: raw writes its holes as zeros)" : "")} and the destination has {space:N0} free; use tar, which keeps holes out", restorePath);
+            using var data = FileData.FromLocal(localPath, info);
+            using var source = new CountingStream(data.Dense(), tracker);
             // 128 KiB, as cat uses: a larger buffer overflows the CPU cache and a pipe takes 64 KiB at a time.
             source.CopyTo(output, 128 * 1024);
             tracker.File();
@@ -56,14 +60,12 @@ internal static class Exporter
         var tracker = new ProgressTracker(progress);
         string root = CopyRoot(destination, rootName);
         var rootInfo = Stat.LstatInfo(localPath);
+        var rootEntry = new TreeEntry("", localPath, rootInfo, rootInfo.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null);
         // Without Recurse a folder is made, empty, as Copy-Item does.
-        var entries = options.Recurse
-            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct).Prepend(new TreeEntry("", localPath, rootInfo, null))
-            : [new TreeEntry("", localPath, rootInfo, null)];
-        if (rootInfo.Kind == Stat.Kind.Directory)
-            LocalCopier.Copy(entries, root, tracker, options);
-        else
-            LocalCopier.Copy([new TreeEntry("", localPath, rootInfo, null)], root, tracker, options);
+        var entries = options.Recurse && rootInfo.Kind == Stat.Kind.Directory
+            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct).Prepend(rootEntry)
+            : [rootEntry];
+        SafeTreeWriter.Copy(entries, root, tracker, options);
         tracker.Done();
         return tracker.Result();
     }
@@ -75,7 +77,7 @@ internal static class Exporter
         string root = CopyRoot(destination, rootName);
         var entries = TarTreeReader.Read(tar, rootName, ct);
         // Without Recurse only the item itself: stop reading after its own entry.
-        LocalCopier.Copy(options.Recurse ? entries : entries.Take(1), root, tracker, options);
+        SafeTreeWriter.Copy(options.Recurse ? entries : entries.Take(1), root, tracker, options);
         tracker.Done();
         return tracker.Result();
     }

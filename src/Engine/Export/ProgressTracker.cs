@@ -11,6 +11,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
     public long Directories { get; private set; }
     public long Symlinks { get; private set; }
     public List<string> Errors { get; } = [];
+    public List<string> Warnings { get; } = [];
 
     public void Begin(string path) { _current = path; Maybe(); }
     public void AddBytes(int n) { Bytes += n; Maybe(); }
@@ -26,9 +27,27 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
         options.OnError?.Invoke(path, reason);
     }
 
+    /// <summary>Something left out or changed on purpose (a FIFO not created, a setuid bit dropped): said, never silent.</summary>
+    public void Warning(string path, string reason, ExportOptionsBase options)
+    {
+        Warnings.Add($"{path}: {reason}");
+        options.OnWarning?.Invoke(path, reason);
+    }
+
+    /// <summary>Free space where an export lands, when known (ExportOptions.SpaceAvailable).</summary>
+    public long? Space { get; init; }
+
+    /// <summary>Whether need more bytes still fit in the space left; otherwise the entry's error names the sizes.</summary>
+    public bool Fits(string path, long need, string what, ExportOptionsBase options)
+    {
+        if (Space is not { } space || need <= space - Bytes) return true;
+        Error(path, $"needs {need:N0} bytes ({what}) where {Math.Max(0, space - Bytes):N0} are free: not written", options);
+        return false;
+    }
+
     public void Done() => progress?.Report(new TransferProgress(Bytes, Files, null));
 
-    public ExportResult Result() => new(Bytes, Files, Directories, Symlinks, Errors);
+    public ExportResult Result() => new(Bytes, Files, Directories, Symlinks, Errors, Warnings);
 
     private void Maybe()
     {

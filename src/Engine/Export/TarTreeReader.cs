@@ -1,15 +1,20 @@
 using System.Formats.Tar;
+using System.Globalization;
 using RestoreTools.Engine.Native;
 
 namespace RestoreTools.Engine.Export;
 
 /// <summary>
 /// Reads an export tar back as tree entries, so that a copy from a remote agent goes through the
-/// same LocalCopier as a local one (links kept as links, nothing overwritten without Force, no
-/// writing through an existing link). Entries are streamed: each file's data is read in turn.
+/// same SafeTreeWriter as a local one. The archive comes from an agent that may be a compromised
+/// guest: every name, link, size and map in it is checked, and anything malformed ends the copy
+/// with InvalidDataException. GNU sparse 1.0 entries come back as data runs, so holes stay holes.
 /// </summary>
 internal static class TarTreeReader
 {
+    /// <summary>Most runs a sparse map may list (each is two numbers in the archive).</summary>
+    private const int MaxSparseRuns = 1 << 20;
+
     /// <param name="rootName">The item's name when the archive holds it as its top folder (a folder or file
     /// export), or "" when the archive holds a bucket's entries at its top.</param>
     public static IEnumerable<TreeEntry> Read(Stream tar, string rootName, CancellationToken ct)
@@ -21,51 +26,125 @@ internal static class TarTreeReader
             yield return new TreeEntry("", "", new Stat.Info(Stat.Kind.Directory, 0x1ED /* 0755 */, 0, 0, 0,
                 DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 0), null);
         }
-        while (reader.GetNextEntry() is { } entry)
+        while (Next(reader) is { } entry)
         {
             ct.ThrowIfCancellationRequested();
-            string name = entry.Name.TrimEnd('/');
-            string rel;
-            if (rootName.Length == 0) rel = name;
-            else if (name == rootName) rel = "";
-            else if (name.StartsWith(rootName + "/", StringComparison.Ordinal)) rel = name[(rootName.Length + 1)..];
-            else throw new InvalidDataException($"archive entry '{entry.Name}' is outside '{rootName}'");
-            // The archive comes over the network: a name that climbs out of the copy is refused.
-            if (rel.Split('/').Any(seg => seg is ".." or "." ) || rel.StartsWith('/'))
-                throw new InvalidDataException($"archive entry '{entry.Name}' has an unsafe name");
+            var attrs = (entry as PaxTarEntry)?.ExtendedAttributes;
+            bool sparse = attrs is not null && attrs.TryGetValue("GNU.sparse.major", out var major) && major == "1";
+            string name = sparse ? attrs!.GetValueOrDefault("GNU.sparse.name") ?? throw Bad(entry.Name, "a sparse entry without GNU.sparse.name") : entry.Name;
+            string rel = Relative(name, rootName);
 
             var kind = entry.EntryType switch
             {
                 TarEntryType.Directory => Stat.Kind.Directory,
                 TarEntryType.SymbolicLink => Stat.Kind.Symlink,
-                TarEntryType.RegularFile or TarEntryType.V7RegularFile => Stat.Kind.File,
+                TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.HardLink => Stat.Kind.File,
                 TarEntryType.Fifo => Stat.Kind.Fifo,
                 TarEntryType.BlockDevice => Stat.Kind.BlockDevice,
                 TarEntryType.CharacterDevice => Stat.Kind.CharDevice,
                 _ => Stat.Kind.Other,
             };
+            string? link = entry.EntryType switch
+            {
+                TarEntryType.SymbolicLink => entry.LinkName,
+                // A target outside the copy is kept as it is: the writer links only to files it wrote, and names this one.
+                TarEntryType.HardLink => TryRelative(entry.LinkName, rootName) ?? entry.LinkName,
+                _ => null,
+            };
+            long size = entry.Length;
+            FileData? data = null;
+            if (kind == Stat.Kind.File && entry.EntryType != TarEntryType.HardLink)
+                data = sparse ? Sparse(entry, attrs!, name, out size) : new FileData(Body(entry), null, entry.Length);
             var mtime = entry.ModificationTime;
-            var info = new Stat.Info(kind, (int)entry.Mode & 0xFFF, entry.Uid, entry.Gid, entry.Length,
+            var info = new Stat.Info(kind, (int)entry.Mode & 0xFFF, entry.Uid, entry.Gid, size,
                 mtime.ToUnixTimeSeconds(), (mtime.UtcTicks % TimeSpan.TicksPerSecond) * 100);
-            var data = entry.DataStream;
-            yield return new TreeEntry(rel, "", info, kind == Stat.Kind.Symlink ? entry.LinkName : null,
-                () => data is null ? Stream.Null : new NonDisposingReadStream(data));
+            yield return new TreeEntry(rel, "", info, link, data is null ? () => new FileData(Stream.Null, null, 0) : () => data,
+                IsHardLink: entry.EntryType == TarEntryType.HardLink);
         }
     }
 
-    /// <summary>The tar reader owns each entry's data stream; the copier must not close it.</summary>
-    private sealed class NonDisposingReadStream(Stream inner) : Stream
+    private static TarEntry? Next(TarReader reader)
     {
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        // TarReader reports a malformed archive (a lying pax size, a bad checksum, a cut stream) as several exception types.
+        try { return reader.GetNextEntry(); }
+        catch (Exception ex) when (ex is FormatException or EndOfStreamException or ArgumentException or OverflowException)
+        {
+            throw new InvalidDataException($"malformed archive: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The entry's path below the copy's root; names that climb out or start at / are refused.</summary>
+    private static string Relative(string archiveName, string rootName)
+    {
+        string name = archiveName.TrimEnd('/');
+        if (name.Contains('\0')) throw Bad(archiveName, "a NUL in the name");
+        string rel;
+        if (rootName.Length == 0) rel = name;
+        else if (name == rootName) rel = "";
+        else if (name.StartsWith(rootName + "/", StringComparison.Ordinal)) rel = name[(rootName.Length + 1)..];
+        else throw new InvalidDataException($"archive entry '{archiveName}' is outside '{rootName}'");
+        if (rel.StartsWith('/') || (rel.Length > 0 && rel.Split('/').Any(seg => seg is ".." or "." or "")))
+            throw Bad(archiveName, "an unsafe name");
+        return rel;
+    }
+
+    private static string? TryRelative(string archiveName, string rootName)
+    {
+        try { return Relative(archiveName, rootName); }
+        catch (InvalidDataException) { return null; }
+    }
+
+    private static InvalidDataException Bad(string name, string what) => new($"archive entry '{name}' has {what}");
+
+    private static Stream Body(TarEntry entry) => entry.DataStream is { } s ? new NonDisposingReadStream(s, entry.Length) : Stream.Null;
+
+    /// <summary>Parses a GNU sparse 1.0 map at the start of the entry's data and checks it against the sizes.</summary>
+    private static FileData Sparse(TarEntry entry, IReadOnlyDictionary<string, string> attrs, string name, out long realSize)
+    {
+        if (attrs.GetValueOrDefault("GNU.sparse.minor") != "0")
+            throw Bad(name, "a sparse format other than 1.0");
+        if (!long.TryParse(attrs.GetValueOrDefault("GNU.sparse.realsize"), NumberStyles.None, CultureInfo.InvariantCulture, out realSize))
+            throw Bad(name, "no valid GNU.sparse.realsize");
+        var body = entry.DataStream ?? throw Bad(name, "no data for its sparse map");
+        long consumed = 0;
+        long ReadNumber()
+        {
+            long value = 0;
+            int digits = 0;
+            while (true)
+            {
+                int b = body.ReadByte();
+                consumed++;
+                if (b < 0) throw Bad(name, "a sparse map cut short");
+                if (b == '\n' && digits > 0) return value;
+                if (b is < '0' or > '9' || ++digits > 18) throw Bad(name, "a malformed sparse map");
+                value = value * 10 + (b - '0');
+            }
+        }
+        long count = ReadNumber();
+        if (count > MaxSparseRuns) throw Bad(name, $"a sparse map of {count} runs (at most {MaxSparseRuns})");
+        var map = new List<(long, long)>((int)count);
+        long end = 0, data = 0;
+        for (long i = 0; i < count; i++)
+        {
+            long offset = ReadNumber(), length = ReadNumber();
+            if (offset < end || length > realSize - offset) throw Bad(name, "a sparse map with runs out of order or past its size");
+            end = offset + length;
+            data += length;
+            if (length > 0) map.Add((offset, length));
+        }
+        long padded = (consumed + 511) / 512 * 512;
+        for (long i = consumed; i < padded; i++)
+            if (body.ReadByte() < 0) throw Bad(name, "a sparse map cut short");
+        if (padded + data != entry.Length) throw Bad(name, $"a sparse map of {data:N0} data bytes in {entry.Length - padded:N0}");
+        return new FileData(new NonDisposingReadStream(body, data), map, realSize);
+    }
+
+    /// <summary>The tar reader owns each entry's data stream; the copier must not close it.</summary>
+    private sealed class NonDisposingReadStream(Stream inner, long length) : ReadOnlyStream
+    {
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Length => length;
+        protected override void Dispose(bool disposing) { }
     }
 }

@@ -4,43 +4,45 @@ namespace RestoreTools.Engine.Export;
 
 /// <summary>
 /// One entry of a tree: its name inside the archive or copy, where it is, what lstat says. Entries
-/// read from an archive (a remote agent's tar) carry their data in Open instead of a local path.
+/// read from an archive (a remote agent's tar) carry their data in Open instead of a local path;
+/// a hard link from an archive names, in LinkTarget, the earlier entry it shares its data with.
 /// </summary>
-internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget, Func<Stream>? Open = null)
+internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget, Func<FileData>? Open = null, bool IsHardLink = false)
 {
-    public Stream OpenData() => Open?.Invoke() ?? Files.OpenRead(LocalPath, Info.Size);
+    public FileData OpenData() => Open?.Invoke() ?? FileData.FromLocal(LocalPath, Info);
 }
 
 /// <summary>
 /// Walks a tree depth-first, in directory order as GNU tar does, without following symlinks
-/// (they are entries, so nothing outside the filesystem is ever read through them). Each open
-/// folder is one streaming enumerator, so memory grows with depth, not with folder size.
+/// (they are entries, so nothing outside the filesystem is ever read through them). Folders are
+/// read with getdents64 one batch at a time, so memory grows with depth, not with folder size, and
+/// every call goes through PathAt, so a tree deeper than PATH_MAX is walked to its end.
 /// </summary>
 internal static class TreeWalker
 {
-    private static readonly EnumerationOptions Options = new() { AttributesToSkip = 0, IgnoreInaccessible = false, ReturnSpecialDirectories = false };
-
     public static IEnumerable<TreeEntry> Walk(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct)
     {
-        var rootInfo = Stat.LstatInfo(localRoot);
+        Stat.Info rootInfo;
+        try { rootInfo = Stat.LstatInfo(localRoot); }
+        catch (NativeException ex) { onError(rootName.Length == 0 ? "." : rootName, ex.Message); yield break; }
         var root = Entry(localRoot, rootName, rootInfo, onError);
         if (root is null) yield break;
         if (rootName.Length > 0) yield return root.Value;
         if (rootInfo.Kind != Stat.Kind.Directory) yield break;
 
-        var stack = new Stack<(IEnumerator<string> Children, string Rel)>();
+        var stack = new Stack<(IEnumerator<DirectoryEntries.Name> Children, string Local, string Rel)>();
         var first = Open(localRoot, rootName, onError);
         if (first is null) yield break;
-        stack.Push((first, rootName));
+        stack.Push((first, localRoot, rootName));
         try
         {
             while (stack.Count > 0)
             {
                 ct.ThrowIfCancellationRequested();
-                var (children, rel) = stack.Peek();
+                var (children, dir, rel) = stack.Peek();
                 bool more;
                 try { more = children.MoveNext(); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                catch (NativeException ex)
                 {
                     onError(rel.Length == 0 ? "." : rel, ex.Message);
                     more = false;
@@ -51,8 +53,15 @@ internal static class TreeWalker
                     stack.Pop();
                     continue;
                 }
-                string local = children.Current;
-                string childRel = Join(rel, Path.GetFileName(local));
+                var name = children.Current;
+                if (name.Text is null)
+                {
+                    // Carried as bytes by issue 11's work; until then named, never dropped silently.
+                    onError(Join(rel, Escape(name.Bytes)), "the name is not valid UTF-8 and is not carried");
+                    continue;
+                }
+                string local = dir + "/" + name.Text;
+                string childRel = Join(rel, name.Text);
                 Stat.Info info;
                 try { info = Stat.LstatInfo(local); }
                 catch (NativeException ex) { onError(childRel, ex.Message); continue; }
@@ -61,12 +70,12 @@ internal static class TreeWalker
                 if (entry is null) continue;
                 yield return entry.Value;
                 if (recurse && info.Kind == Stat.Kind.Directory && Open(local, childRel, onError) is { } sub)
-                    stack.Push((sub, childRel));
+                    stack.Push((sub, local, childRel));
             }
         }
         finally
         {
-            foreach (var (children, _) in stack) children.Dispose();
+            foreach (var (children, _, _) in stack) children.Dispose();
         }
     }
 
@@ -81,10 +90,10 @@ internal static class TreeWalker
         return new TreeEntry(rel, local, info, target);
     }
 
-    private static IEnumerator<string>? Open(string local, string rel, Action<string, string> onError)
+    private static IEnumerator<DirectoryEntries.Name>? Open(string local, string rel, Action<string, string> onError)
     {
-        try { return Directory.EnumerateFileSystemEntries(local, "*", Options).GetEnumerator(); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        try { return DirectoryEntries.Read(local).GetEnumerator(); }
+        catch (NativeException ex)
         {
             onError(rel.Length == 0 ? "." : rel, ex.Message);
             return null;
@@ -92,4 +101,12 @@ internal static class TreeWalker
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : a + "/" + b;
+
+    /// <summary>A name's bytes as text for a message: printable ASCII as is, the rest as \xHH.</summary>
+    internal static string Escape(byte[] bytes)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (byte b in bytes) sb.Append(b is >= 0x20 and < 0x7F and not (byte)'\\' ? ((char)b).ToString() : $"\\x{b:X2}");
+        return sb.ToString();
+    }
 }

@@ -31,13 +31,19 @@ internal static class ZipArchiveWriter
                 tracker.Error(e.RelativePath, "special files cannot be stored in zip", options);
                 continue;
             }
-            Stream? data = null;
+            FileData? data = null;
             if (e.Info.Kind == Stat.Kind.File)
             {
                 try { data = e.OpenData(); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     tracker.Error(e.RelativePath, ex.Message, options);
+                    continue;
+                }
+                // Zip has no holes: a sparse file is written whole, so its whole size must fit first.
+                if (!tracker.Fits(e.RelativePath, data.Size, data.IsSparse ? $"a sparse file with {data.DataLength:N0} bytes of data, written whole: zip has no holes, tar keeps them" : "its size", options))
+                {
+                    data.Dispose();
                     continue;
                 }
             }
@@ -50,7 +56,7 @@ internal static class ZipArchiveWriter
                 entry.ExternalAttributes = (typeBits | (e.Info.Mode & 0xFFF)) << 16;
                 if (e.Info.Kind == Stat.Kind.Directory) { tracker.Directory(); continue; }
                 using var stream = entry.Open();
-                if (data is not null) { new CountingStream(data, tracker).CopyTo(stream, 1 << 20); tracker.File(); }
+                if (data is not null) { new CountingStream(data.Dense(), tracker).CopyTo(stream, 1 << 20); tracker.File(); }
                 else { stream.Write(System.Text.Encoding.UTF8.GetBytes(e.LinkTarget!)); tracker.Symlink(); }
             }
         }

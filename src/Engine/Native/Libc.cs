@@ -25,6 +25,28 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial nint pread(int fd, byte* buf, nuint count, long offset);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fstat(int fd, Tmds.Linux.stat* buf);
 
+    // The *at family: every write below a copy's destination, and every read of a path deeper than
+    // PATH_MAX, goes relative to an open directory so no symlink in between is ever followed.
+    [LibraryImport(Lib, SetLastError = true)] public static partial int openat(int dirfd, byte* path, int flags, uint mode);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int mkdirat(int dirfd, byte* path, uint mode);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int symlinkat(byte* target, int dirfd, byte* path);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int linkat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int unlinkat(int dirfd, byte* path, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatat(int dirfd, byte* path, Tmds.Linux.stat* buf, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint readlinkat(int dirfd, byte* path, byte* buf, nuint size);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fchmod(int fd, uint mode);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fchown(int fd, uint uid, uint gid);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fchownat(int dirfd, byte* path, uint uid, uint gid, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int utimensat(int dirfd, byte* path, Tmds.Linux.timespec* times, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int futimens(int fd, Tmds.Linux.timespec* times);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int ftruncate(int fd, long length);
+    [LibraryImport(Lib, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint pwrite(int fd, byte* buf, nuint count, long offset);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fstatvfs(int fd, byte* buf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int statvfs(byte* path, byte* buf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint getdents64(int fd, byte* buf, nuint count);
+    [LibraryImport(Lib)] public static partial uint geteuid();
+
     /// <summary>errno of the last call above, as the runtime saved it.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
 }

@@ -16,7 +16,11 @@ public sealed class NativeException(string call, int errno, string? target = nul
 internal static unsafe class Sys
 {
     public const int ENOENT = 2, EIO = 5, ENXIO = 6, EBADF = 9, EBUSY = 16, EEXIST = 17, ENODEV = 19,
-        ENOTDIR = 20, EINVAL = 22, ENOTTY = 25, ENOSPC = 28, ELOOP = 40, ENOSYS = 38, ENOTBLK = 15, EXDEV = 18;
+        ENOTDIR = 20, EINVAL = 22, ENOTTY = 25, ENOSPC = 28, ELOOP = 40, ENOSYS = 38, ENOTBLK = 15, EXDEV = 18,
+        ENAMETOOLONG = 36, EINTR = 4, EACCES = 13, EPERM = 1, EFBIG = 27;
+
+    public const int O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000,
+        O_NOFOLLOW = 0x20000, O_PATH = 0x200000, AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
 
     public static int Errno => Libc.Errno;
 

@@ -7,25 +7,35 @@ public static unsafe class Stat
 {
     public enum Kind { Missing, File, Directory, Symlink, BlockDevice, CharDevice, Fifo, Socket, Other }
 
-    public readonly record struct Info(Kind Kind, int Mode, long Uid, long Gid, long Size, long MtimeSeconds, long MtimeNanoseconds)
+    /// <param name="Blocks">512-byte blocks allocated (st_blocks); fewer than Size needs means the file has holes. -1 when unknown.</param>
+    public readonly record struct Info(Kind Kind, int Mode, long Uid, long Gid, long Size, long MtimeSeconds, long MtimeNanoseconds, long Blocks = -1)
     {
         public DateTimeOffset Mtime => DateTimeOffset.FromUnixTimeSeconds(MtimeSeconds).AddTicks(MtimeNanoseconds / 100);
+
+        /// <summary>A regular file with fewer blocks than its size needs: worth asking SEEK_DATA where its data is.</summary>
+        public bool MayBeSparse => Kind == Kind.File && Blocks >= 0 && Blocks * 512 < Size;
     }
 
     public static Kind Lstat(string path) => LstatInfo(path).Kind;
 
+    /// <summary>lstat of a path of any length (see PathAt); a missing entry is Kind.Missing.</summary>
     public static Info LstatInfo(string path)
     {
-        stat st;
-        fixed (byte* p = Sys.Z(path))
+        var (rc, st) = PathAt.Run(path, (dir, name) =>
         {
-            if (Libc.lstat(p, &st) != 0)
-            {
-                int e = Sys.Errno;
-                if (e == Sys.ENOENT || e == Sys.ENOTDIR) return default;
-                throw new NativeException("lstat", e, path);
-            }
+            stat s;
+            return (Libc.fstatat(dir, name, &s, Sys.AT_SYMLINK_NOFOLLOW) == 0 ? 0 : Sys.Errno, s);
+        });
+        if (rc != 0)
+        {
+            if (rc == Sys.ENOENT || rc == Sys.ENOTDIR) return default;
+            throw new NativeException("lstat", rc, path);
         }
+        return From(in st);
+    }
+
+    internal static Info From(in stat st)
+    {
         uint mode = (uint)st.st_mode;
         var kind = (mode & 0xF000) switch
         {
@@ -39,18 +49,22 @@ public static unsafe class Stat
             _ => Kind.Other,
         };
         return new Info(kind, (int)(mode & 0xFFF), (long)(uint)st.st_uid, (long)(uint)st.st_gid, (long)st.st_size,
-            (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+            (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long)st.st_blocks);
     }
 
+    /// <summary>A link's target of a path of any length. Targets are read up to PATH_MAX, as the kernel allows.</summary>
     public static string ReadLink(string path)
     {
         var buf = new byte[4096];
-        fixed (byte* p = Sys.Z(path))
-        fixed (byte* b = buf)
+        long n = PathAt.Run(path, (dir, name) =>
         {
-            long n = Libc.readlink(p, b, (nuint)buf.Length);
-            if (n < 0) throw new NativeException("readlink", Sys.Errno, path);
-            return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);
-        }
+            fixed (byte* b = buf)
+            {
+                nint r = Libc.readlinkat(dir, name, b, (nuint)buf.Length);
+                return r < 0 ? -(long)Sys.Errno : r;
+            }
+        });
+        if (n < 0) throw new NativeException("readlink", (int)-n, path);
+        return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);
     }
 }

@@ -56,49 +56,16 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
 
         if (!ShouldProcess($"Item: {item.Path} Destination: {root}", "Copy restore item")) return;
 
-        if (item.Type == ItemType.Directory && !Recurse)
-        {
-            // Engine gap: CopyOptions.Recurse = false still copies the folder's direct entries
-            // (TreeWalker walks one level). Copy-Item makes only the folder: do that here.
-            MakeFolderOnly(item, root);
-        }
-        else
-        {
-            var pump = new TransferPump(this, $"Copy-RestoreItem {item.Path}", $"Copying to {root}",
-                item.Type == ItemType.File ? item.Size : null);
-            var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, OnError = pump.OnError };
-            pump.Run(ct => Engine.Copy(path, destination, options, pump, ct), StopToken,
-                (rel, reason) => WriteError(TransferPump.ItemError("CopyItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
-        }
+        // Without -Recurse a folder is made alone, as Copy-Item does; the engine's safe writer makes it either way.
+        var pump = new TransferPump(this, $"Copy-RestoreItem {item.Path}", $"Copying to {root}",
+            item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
+        var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
+        pump.Run(ct => Engine.Copy(path, destination, options, pump, ct), StopToken,
+            (rel, reason) => WriteError(TransferPump.ItemError("CopyItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
 
         if (PassThru && (File.Exists(root) || Directory.Exists(root) || new FileInfo(root).LinkTarget is not null))
         {
             foreach (var o in SessionState.InvokeProvider.Item.Get([root], true, true)) WriteObject(o);
-        }
-    }
-
-    /// <summary>The folder alone, with its mode and mtime, as engine.Copy makes it; a folder already there is kept as it is.</summary>
-    private void MakeFolderOnly(RestoreItem item, string target)
-    {
-        var existing = new DirectoryInfo(target);
-        if (existing.LinkTarget is not null || File.Exists(target))
-        {
-            WriteError(TransferPump.ItemError("CopyItemFailed", item.Path, $"'{target}' exists and is not a folder"));
-            return;
-        }
-        string? parent = System.IO.Path.GetDirectoryName(target);
-        if (parent is null || !Directory.Exists(parent))
-            throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{parent}' does not exist", Destination);
-        try
-        {
-            if (existing.Exists) return; // a folder already there is left as it is
-            Directory.CreateDirectory(target);
-            File.SetUnixFileMode(target, (UnixFileMode)(item.Mode & 0xFFF));
-            if (item.LastWriteTime is { } t) Directory.SetLastWriteTimeUtc(target, t.UtcDateTime);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            WriteError(TransferPump.ItemError("CopyItemFailed", item.Path, ex.Message));
         }
     }
 }

@@ -85,8 +85,9 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
 
         string temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
         var pump = new TransferPump(this, $"Export-RestoreItem {item.Path}", $"Writing {format} to {destination}",
-            item.Type == ItemType.File ? item.Size : null);
-        var options = new ExportOptions(format) { OnError = pump.OnError };
+            item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
+        // The free space where the archive lands bounds it: a file that would pass it is refused with the sizes named.
+        var options = new ExportOptions(format) { OnError = pump.OnError, OnWarning = pump.OnWarning, SpaceAvailable = RestoreTools.Engine.Native.FreeSpace.Of(folder) };
         bool done = false;
         try
         {
