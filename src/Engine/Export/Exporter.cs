@@ -85,6 +85,9 @@ internal static class Exporter
     /// <summary>As cp and Copy-Item: into an existing folder under the item's own name, otherwise to that path.</summary>
     private static string CopyRoot(string destination, string rootName)
     {
+        // The name may come from a remote agent's answer: one plain name, or the copy could land beside the destination.
+        if (rootName is "." or ".." || rootName.Contains('/') || rootName.Contains('\0'))
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{rootName}' cannot name the copy: one plain name is needed (no '/', NUL, '.' or '..')", destination);
         string full = Path.GetFullPath(destination);
         string root = Directory.Exists(full) && rootName.Length > 0 ? Path.Combine(full, rootName) : full;
         string parent = Path.GetDirectoryName(root)!;
