@@ -59,14 +59,14 @@ internal static class ImageFileOpener
     private static SafeFileHandle WalkBeneath(string root, string full, string imagePath)
     {
         string rel = Path.GetRelativePath(root, full);
-        if (rel == "." || rel == ".." || rel.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(rel))
+        if (rel == ".." || rel.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(rel))
             throw new RestoreException(RestoreErrorCode.InvalidPath,
                 $"'{imagePath}' is outside the image root '{root}': this agent attaches images from there only", imagePath);
 
         var current = ImageFiles.OpenDirectory(root);
         try
         {
-            var names = rel.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var names = rel == "." ? [] : rel.Split('/', StringSplitOptions.RemoveEmptyEntries);
             for (int i = 0; i < names.Length; i++)
             {
                 string shown = Path.Combine(root, string.Join('/', names.Take(i + 1)));

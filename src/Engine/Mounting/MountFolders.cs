@@ -1,8 +1,8 @@
 namespace RestoreTools.Engine.Mounting;
 
 /// <summary>
-/// The folders a mount needs below MountRoot: made on mount, and on unmount removed again up to
-/// the topmost one this mount made, each only while it is empty (another engine may share them).
+/// The folders a mount needs below MountRoot: made on mount, and removed again on unmount as far
+/// as they are empty (another engine may share the parents).
 /// </summary>
 internal static class MountFolders
 {
@@ -17,19 +17,22 @@ internal static class MountFolders
         return top;
     }
 
-    /// <summary>Removes mountPoint and its parents up to top (inclusive), stopping at the first that is not empty.</summary>
+    /// <summary>
+    /// Removes mountPoint when this mount made it (top not null), then every parent below mountRoot
+    /// that is left empty, stopping at the first that is not: a folder another engine still uses
+    /// holds its mount point. (An engine that loses a parent between making it and mounting makes it
+    /// again: see Mounter.)
+    /// </summary>
     public static void Remove(string mountPoint, string? top, string mountRoot)
     {
         if (top is null) return;
-        string root = Trim(mountRoot), last = Trim(top);
-        if (!IsBelow(last, root)) return;
+        string root = Trim(mountRoot);
         for (string? d = Trim(mountPoint); d is not null && IsBelow(d, root); d = Path.GetDirectoryName(d))
         {
-            if (!IsBelow(d, last) && d != last) return;   // top is not an ancestor: nothing of ours above
             try { Directory.Delete(d); }
-            catch (IOException) { return; }               // not empty (another mount's folder), or gone
+            catch (DirectoryNotFoundException) { }         // gone already: go on upwards
+            catch (IOException) { return; }               // not empty
             catch (UnauthorizedAccessException) { return; }
-            if (d == last) return;
         }
     }
 
