@@ -102,25 +102,40 @@ public static unsafe class LoopDevices
     /// </summary>
     public static OrphanState ClearIfMarked(string device, string marker, Action removePartitions)
     {
-        int fd;
+        // A first look without O_EXCL: a device bound by someone else is left alone even when it is mounted.
+        int fd = Sys.Open(device, LibC.O_RDONLY);
+        try
+        {
+            if (Status(fd, device) is { } name && name != marker) return OrphanState.OtherBinding;
+        }
+        finally { Sys.Close(fd); }
+
         try { fd = Sys.Open(device, LibC.O_RDONLY | LibC.O_EXCL); }
         catch (NativeException ex) when (ex.Errno == Sys.EBUSY) { return OrphanState.Busy; }
         try
         {
-            LoopInfo64 info;
-            if (LibC.ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+            string? bound = Status(fd, device);
+            if (bound is null)
             {
-                int e = Sys.Errno;
-                if (e != Sys.ENXIO) throw new NativeException("ioctl(LOOP_GET_STATUS64)", e, device);
                 removePartitions();
                 return OrphanState.Free;
             }
-            if (GetName(ref info) != marker) return OrphanState.OtherBinding;
+            if (bound != marker) return OrphanState.OtherBinding;
             removePartitions();
             Clear(fd, device);
             return OrphanState.Cleared;
         }
         finally { Sys.Close(fd); }   // the last close: the kernel frees the device now
+    }
+
+    /// <summary>The lo_file_name of a bound device, or null when it is free.</summary>
+    private static string? Status(int fd, string device)
+    {
+        LoopInfo64 info;
+        if (Libc.ioctl(fd, (nuint)(uint)LOOP_GET_STATUS64, &info) == 0) return GetName(ref info);
+        int e = Sys.Errno;
+        if (e == Sys.ENXIO) return null;
+        throw new NativeException("ioctl(LOOP_GET_STATUS64)", e, device);
     }
 
     private static int GetFree(string devDir)

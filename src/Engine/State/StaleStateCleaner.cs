@@ -33,7 +33,9 @@ internal static class StaleStateCleaner
             {
                 var (loops, mounts) = OwnerRecord.Parse(file.ReadAll());
                 var current = ProcFilesystems.Mounts();
-                foreach (var m in mounts)
+                string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.MountRoot)) + "/";
+                // Only mount points under this engine's MountRoot, whatever a record says.
+                foreach (var m in mounts.Where(m => m.MountPoint.StartsWith(root, StringComparison.Ordinal) && !m.MountPoint.Contains("/../")))
                 {
                     if (current.Any(c => c.MountPoint == m.MountPoint && c.Device == m.Device))
                     {

@@ -166,6 +166,35 @@ public sealed class StateFolderTests : IDisposable
         Assert.Single(Directory.EnumerateFiles(Path.Combine(_t.StateDir, "owners")));
     }
 
+    [Fact]
+    public void AnOrphanRecordTouchesNothingThatIsNotProvablyItsOwn()
+    {
+        // A record whose process is gone (no lock on it) that names a loop device bound by someone
+        // else, a mount outside MountRoot, and a mount under it from another device.
+        var img = _images.FileSystem("ext4", 16, "x", _images.Tree("x", ("f", "x")));
+        string loop = Shell.Run($"losetup -f --show -r '{img}'").Trim();
+        string kernel = Path.GetFileName(loop);
+        string dev = File.ReadAllText($"/sys/block/{kernel}/dev").Trim();
+        string outside = Path.Combine(_images.Dir, "outside"), inside = Path.Combine(Root, "x/raw/_");
+        Directory.CreateDirectory(outside);
+        Directory.CreateDirectory(inside);
+        try
+        {
+            Shell.Run($"mount -o ro '{loop}' '{outside}' && mount -o ro '{loop}' '{inside}'");
+            string owners = Path.Combine(_t.StateDir, "owners");
+            File.WriteAllText(Path.Combine(owners, "1-orphan.rec"),
+                $"loop\t{loop}\trestoretools:someone-else\nmount\t{outside}\t{dev}\t{outside}\nmount\t{inside}\t7:99999\t{inside}\n");
+            var warnings = new List<string>();
+            using (new RestoreEngine(new EngineOptions { MountRoot = Root, NodeDir = Path.Combine(_t.StateDir, "dev"), Warning = warnings.Add })) { }
+            Assert.True(BoundTo(kernel, img));
+            Assert.Contains(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == outside);
+            Assert.Contains(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == inside);
+            Assert.False(File.Exists(Path.Combine(owners, "1-orphan.rec")));   // read, found nothing of its own, gone
+            Assert.Empty(warnings);
+        }
+        finally { Shell.Run($"umount '{inside}' || true; umount '{outside}' || true; losetup -d '{loop}'"); }
+    }
+
     internal static bool BoundTo(string kernel, string image)
     {
         try { return File.ReadAllText($"/sys/block/{kernel}/loop/backing_file").Trim() == image; }
