@@ -12,24 +12,30 @@ namespace RestoreTools.Engine.State;
 /// </summary>
 internal sealed class OwnerRecord : IDisposable
 {
-    private readonly LockedFile? _file;
-    private readonly Action<string>? _warn;
+    private readonly EngineOptions _options;
     private readonly HashSet<string> _open = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private LockedFile? _file;
+    private bool _failed;
 
-    public OwnerRecord(EngineOptions options)
+    public OwnerRecord(EngineOptions options) => _options = options;
+
+    /// <summary>Made at the first attach or mount: an engine that only browses leaves no file.</summary>
+    private LockedFile? RecordFile()
     {
-        _warn = options.Warning;
+        if (_file is not null || _failed) return _file;
         try
         {
-            string dir = DirFor(options);
+            string dir = DirFor(_options);
             Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             _file = LockedFile.Create(Path.Combine(dir, $"{Environment.ProcessId}-{Guid.NewGuid():N}.rec"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _warn?.Invoke($"cannot keep a record of this engine's loop devices and mounts ({ex.Message}): if it is killed, they stay");
+            _failed = true;
+            _options.Warning?.Invoke($"cannot keep a record of this engine's loop devices and mounts ({ex.Message}): if it is killed, they stay");
         }
+        return _file;
     }
 
     /// <summary>The owners folder: beside MountRoot (/run/restoretools/owners for /run/restoretools/mnt).</summary>
@@ -49,22 +55,21 @@ internal sealed class OwnerRecord : IDisposable
 
     private void Write(string verb, string key, string[] fields)
     {
-        if (_file is null) return;
         lock (_gate)
         {
             if (verb[0] == '-') _open.Remove(verb[1..] + "\t" + key);
             else _open.Add(verb + "\t" + key);
-            try { _file.AppendLine(verb + "\t" + string.Join('\t', fields.Select(Uri.EscapeDataString))); }
-            catch (IOException ex) { _warn?.Invoke($"recording '{key}' failed: {ex.Message}"); }
+            try { RecordFile()?.AppendLine(verb + "\t" + string.Join('\t', fields.Select(Uri.EscapeDataString))); }
+            catch (IOException ex) { _options.Warning?.Invoke($"recording '{key}' failed: {ex.Message}"); }
         }
     }
 
     /// <summary>Everything undone: the file goes. Something left (a busy unmount): it stays for a later clean-up.</summary>
     public void Dispose()
     {
-        if (_file is null) return;
         lock (_gate)
         {
+            if (_file is null) return;
             if (_open.Count == 0) _file.DeleteAndClose();
             else _file.Dispose();
         }

@@ -167,6 +167,31 @@ public sealed class StateFolderTests : IDisposable
     }
 
     [Fact]
+    public void DisposeLeavesNoFoldersAndNoRecord()
+    {
+        using (var t = new TestEngine())
+        {
+            t.Engine.AttachImage(GptImage(), "g");
+            t.Engine.Mount("/g/part/1");
+            Assert.Single(Directory.EnumerateFiles(Path.Combine(t.StateDir, "owners")));
+            t.Engine.Dispose();
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(t.StateDir, "mnt")));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(t.StateDir, "owners")));
+        }
+    }
+
+    [Fact]
+    public void ARecordCountsWhatWasNotUndoneAndIgnoresATornLastLine()
+    {
+        var (loops, mounts) = RestoreTools.Engine.State.OwnerRecord.Parse(
+            "loop\t%2Fdev%2Floop1\trestoretools:a\nloop\t/dev/loop2\trestoretools:b\n-loop\trestoretools:a\n" +
+            "mount\t%2Fs%2Fmnt%2Fd%2Fraw%2F_\t7:2\t%2Fs%2Fmnt%2Fd\nmount\t/s/mnt/e/raw/_\t7:3\t\n-mount\t/s/mnt/e/raw/_\nmount\t/s/mnt/f/raw/_\t7:4\t/s/m");
+        Assert.Equal(("/dev/loop2", "restoretools:b"), (Assert.Single(loops).Device, loops[0].Marker));
+        var m = Assert.Single(mounts);
+        Assert.Equal(("/s/mnt/d/raw/_", "7:2", "/s/mnt/d"), (m.MountPoint, m.Device, m.Top));
+    }
+
+    [Fact]
     public void AnOrphanRecordTouchesNothingThatIsNotProvablyItsOwn()
     {
         // A record whose process is gone (no lock on it) that names a loop device bound by someone
@@ -182,6 +207,7 @@ public sealed class StateFolderTests : IDisposable
         {
             Shell.Run($"mount -o ro '{loop}' '{outside}' && mount -o ro '{loop}' '{inside}'");
             string owners = Path.Combine(_t.StateDir, "owners");
+            Directory.CreateDirectory(owners);
             File.WriteAllText(Path.Combine(owners, "1-orphan.rec"),
                 $"loop\t{loop}\trestoretools:someone-else\nmount\t{outside}\t{dev}\t{outside}\nmount\t{inside}\t7:99999\t{inside}\n");
             var warnings = new List<string>();
