@@ -41,6 +41,7 @@ public static class AgentHost
             NodeDir = Path.Combine(options.StateDir, "dev"),
             MountRoot = Path.Combine(options.StateDir, "mnt"),
             ScanVirtio = options.RestoreVm ?? File.Exists(EngineOptions.RestoreVmMarker),
+            ImageRoot = options.ImageRoot,
             Warning = w => log.Warn("engine: " + w),
         };
         using var stopping = new CancellationTokenSource();
@@ -74,6 +75,17 @@ public static class AgentHost
             return 1;
         }
 
+        if (options.ImageRoot is not null && !Directory.Exists(options.ImageRoot))
+        {
+            log.Error($"--image-root {options.ImageRoot}: no such folder");
+            return 1;
+        }
+        // Engine calls block a thread (a mount, a large folder): enough threads at once that one
+        // slow call never delays the others by the thread pool's slow growth.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
+        var guard = new ConnectionGuard(options.MaxConnections);
+
         var router = new Router();
         StatusEndpoints.Map(router, services);
         BrowseEndpoints.Map(router, services);
@@ -84,6 +96,7 @@ public static class AgentHost
 
         // Outermost first: the log sees every answer, the watchdog every request, errors become JSON before auth.
         RequestDelegate pipeline = router.Dispatch;
+        pipeline = guard.Requests(pipeline);
         pipeline = auth.Middleware(pipeline);
         pipeline = ErrorMapping.Middleware(pipeline, log);
         pipeline = watchdog.Middleware(pipeline);
@@ -96,8 +109,16 @@ public static class AgentHost
             // Kestrel asks it only for optional services (none here).
             ApplicationServices = NoServices.Instance,
         };
-        kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+        // The connection cap is the guard's (it makes room by dropping unproven connections); Kestrel's
+        // own would only turn newcomers away once slow clients hold every place.
+        kestrel.Limits.MaxConcurrentConnections = null;
         kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+        // A client has 10 s from its first byte to its last header line (Kestrel's default is 30 s),
+        // then 60 s of silence between requests; bodies and answers must move at 240 B/s after 5 s.
+        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
+        kestrel.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
 
         int exitCode = 0;
         KestrelServer? server = null;
@@ -106,7 +127,7 @@ public static class AgentHost
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(); });
         try
         {
-            Listeners.Configure(kestrel, options);
+            Listeners.Configure(kestrel, options, guard);
             server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs), kestrelLogs);
             server.StartAsync(new AgentApplication(pipeline), CancellationToken.None).GetAwaiter().GetResult();
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

@@ -61,10 +61,11 @@ public sealed record AgentOptions
     public bool TokenAtFirstRequest { get; set; }
     public TimeSpan? IdleTimeout { get; set; }
     public int MaxDownloads { get; set; } = 8;
-    public int MaxConnections { get; set; } = 64;
+    public int MaxConnections { get; set; } = 128;
     public int Backlog { get; set; } = 32;
     public List<(string Name, string Path)> Images { get; } = [];
     public string StateDir { get; set; } = "/run/restoretools";
+    public string? ImageRoot { get; set; }
     public bool? RestoreVm { get; set; }
     public bool Help { get; set; }
     public bool Version { get; set; }
@@ -91,7 +92,10 @@ public sealed record AgentOptions
                                       the one qemu gives this VM through fw_cfg). Until the file
                                       can be read, every request but the liveness status is 401.
           --max-downloads N           concurrent content/extract downloads (default 8); past it: 503
-          --max-connections N         concurrent connections (default 64)
+          --max-connections N         concurrent connections (default 128). When all are taken, a
+                                      new one replaces the oldest that has made no authenticated
+                                      request yet (a slow or silent client), else the longest-idle
+                                      one; a client has 10 s to send its request headers
           --backlog N                 pending connections per listener (default 32)
           --idle-timeout SECONDS      exit (code 0) after SECONDS without a request; a running
                                       download holds the timer. Default: never.
@@ -99,8 +103,12 @@ public sealed record AgentOptions
         Disks:
           --image NAME=PATH           attach an image file read-only at start (repeatable; host only);
                                       detached when the agent exits
-          --state-dir DIR             the engine's device nodes and mount points (DIR/dev, DIR/mnt);
-                                      default /run/restoretools
+          --image-root DIR            POST images (and --image) attach files from inside DIR only:
+                                      a relative path is taken from DIR, nothing outside it, no
+                                      symlink followed inside it. Default: any path
+          --state-dir DIR             the engine's device nodes, mount points and records of both
+                                      (DIR/dev, DIR/mnt, DIR/owners); default /run/restoretools.
+                                      At start, what a killed agent left there is cleaned
           --restore-vm                scan virtio disks (/sys/block/vd*) as restore disks; default:
                                       only when /etc/restoretools/restore-vm exists
           --host                      do not scan virtio disks (the default on a host)
@@ -155,6 +163,7 @@ public sealed record AgentOptions
                 case "--max-connections": o.MaxConnections = PositiveInt(arg, Value()); break;
                 case "--backlog": o.Backlog = PositiveInt(arg, Value()); break;
                 case "--state-dir": o.StateDir = Path.GetFullPath(Value()); break;
+                case "--image-root": o.ImageRoot = Path.GetFullPath(Value()); break;
                 case "--restore-vm": o.RestoreVm = true; break;
                 case "--host": o.RestoreVm = false; break;
                 case "--image":

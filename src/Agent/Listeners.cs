@@ -11,21 +11,22 @@ namespace RestoreTools.Agent;
 /// <summary>Turns the --listen options into Kestrel endpoints: Unix sockets (0600), vsock and TCP.</summary>
 public static class Listeners
 {
-    public static void Configure(KestrelServerOptions kestrel, AgentOptions options)
+    public static void Configure(KestrelServerOptions kestrel, AgentOptions options, ConnectionGuard guard)
     {
+        void Guarded(ListenOptions listen) => listen.Use(guard.Middleware);
         foreach (var spec in options.Listen)
         {
             switch (spec.Kind)
             {
                 case ListenKind.Unix:
                     RemoveStaleSocket(spec.SocketPath!);
-                    kestrel.ListenUnixSocket(spec.SocketPath!);
+                    kestrel.ListenUnixSocket(spec.SocketPath!, Guarded);
                     break;
                 case ListenKind.Vsock:
-                    kestrel.Listen(new VsockEndPoint(VsockEndPoint.AnyCid, spec.VsockPort));
+                    kestrel.Listen(new VsockEndPoint(VsockEndPoint.AnyCid, spec.VsockPort), Guarded);
                     break;
                 case ListenKind.Tcp:
-                    kestrel.Listen(spec.Tcp!);
+                    kestrel.Listen(spec.Tcp!, Guarded);
                     break;
             }
         }

@@ -16,6 +16,12 @@ public sealed record EngineOptions
     public string MountRoot { get; init; } = "/run/restoretools/mnt";
 
     /// <summary>
+    /// When set, images are attached only from inside this folder: a path is taken relative to it,
+    /// must not leave it, and is walked without following any symlink. Null: any path.
+    /// </summary>
+    public string? ImageRoot { get; init; }
+
+    /// <summary>
     /// Whether virtio disks (/sys/block/vd*) are restore disks. True inside a restore VM (its /init
     /// leaves a marker file), where every virtio disk is an image; false on a host, whose own
     /// system disks are often virtio too.

@@ -5,6 +5,7 @@ using RestoreTools.Engine.Disks;
 using RestoreTools.Engine.Mounting;
 using RestoreTools.Engine.Native;
 using RestoreTools.Engine.Paths;
+using RestoreTools.Engine.State;
 
 namespace RestoreTools.Engine;
 
@@ -16,6 +17,7 @@ public sealed class RestoreEngine : IRestoreEngine
     private readonly VirtioDiskScanner _virtio;
     private readonly ImageAttachments _images;
     private readonly Mounter _mounter;
+    private readonly OwnerRecord _record;
     private readonly Dictionary<string, DiskContext> _contexts = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private bool _disposed;
@@ -25,8 +27,13 @@ public sealed class RestoreEngine : IRestoreEngine
         _options = options ?? new EngineOptions();
         _nodes = new DeviceNodeResolver(_options);
         _virtio = new VirtioDiskScanner(_options, _nodes);
-        _images = new ImageAttachments(_options, _nodes);
-        _mounter = new Mounter();
+        // What an earlier, killed process on this state folder left goes first; then this one's own record.
+        var stale = StaleStateCleaner.Clean(_options);
+        if (stale.Unmounted + stale.LoopsCleared > 0)
+            _options.Warning?.Invoke($"cleaned up after an earlier process: {stale.Unmounted} mounts, {stale.LoopsCleared} loop devices");
+        _record = new OwnerRecord(_options);
+        _images = new ImageAttachments(_options, _nodes, _record);
+        _mounter = new Mounter(_options.MountRoot, _record);
     }
 
     public IReadOnlyList<RestoreDisk> GetDisks() => Contexts().Select(ToDisk).ToList();
@@ -224,6 +231,7 @@ public sealed class RestoreEngine : IRestoreEngine
             try { _images.Detach(image.Name); } catch (Exception ex) { errors.Add(ex); }
         }
         foreach (var e in errors) _options.Warning?.Invoke(e.Message);
+        _record.Dispose();
     }
 
     private RestoreBucket MountBucket(RestoreBucket bucket)

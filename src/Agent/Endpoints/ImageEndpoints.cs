@@ -4,7 +4,11 @@ using RestoreTools.Engine;
 
 namespace RestoreTools.Agent.Endpoints;
 
-/// <summary>POST images?path=&amp;name= attaches an image, DELETE images?name= detaches it: on a host only.</summary>
+/// <summary>
+/// POST images?path=&amp;name= attaches an image, DELETE images?name= detaches it: on a host only.
+/// The engine refuses anything but a regular file or a block device without waiting on it, and
+/// with --image-root (EngineOptions.ImageRoot) anything outside that folder or through a symlink.
+/// </summary>
 public static class ImageEndpoints
 {
     public static void Map(Router router, AgentServices s)

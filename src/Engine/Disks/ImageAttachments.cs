@@ -1,77 +1,92 @@
 using RestoreTools.Engine.Native;
+using RestoreTools.Engine.State;
 
 namespace RestoreTools.Engine.Disks;
 
 /// <summary>
 /// Image files this engine attached to read-only loop devices. They are disks like the
-/// virtio ones; they are detached on request and when the engine is disposed.
+/// virtio ones; they are detached on request and when the engine is disposed. Each loop device
+/// is held open for the life of its attachment (it is bound with autoclear) and written down in
+/// the engine's owner record, so a process that dies leaves nothing a later one cannot clean.
 /// </summary>
-internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver nodes)
+internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver nodes, OwnerRecord record)
 {
-    private readonly Dictionary<string, DiskDevice> _byName = new(StringComparer.Ordinal);
+    private sealed record Attachment(DiskDevice Disk, LoopDevice Loop, string Marker);
+
+    private readonly Dictionary<string, Attachment> _byName = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _reserved = new(StringComparer.Ordinal);
+    // Held only for bookkeeping: opening the image and binding the loop happen outside it, so a
+    // slow or hostile image path can never hold up another request.
     private readonly Lock _gate = new();
 
     public IReadOnlyList<DiskDevice> List()
     {
-        lock (_gate) return _byName.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+        lock (_gate) return _byName.Values.Select(a => a.Disk).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
     }
 
     public DiskDevice? Get(string name)
     {
-        lock (_gate) return _byName.GetValueOrDefault(name);
+        lock (_gate) return _byName.GetValueOrDefault(name)?.Disk;
     }
 
     public DiskDevice Attach(string imagePath, string? name, Func<string, bool> nameTaken)
     {
-        string full = Path.GetFullPath(imagePath);
-        if (!File.Exists(full) && !IsBlockDevice(full))
-            throw new RestoreException(RestoreErrorCode.ImageNotFound, $"image '{imagePath}' not found", imagePath);
+        string full = Path.GetFullPath(imagePath, options.ImageRoot ?? Environment.CurrentDirectory);
         name ??= Path.GetFileName(full);
         ValidateName(name);
+        using var backing = ImageFileOpener.Open(imagePath, options.ImageRoot);
 
         lock (_gate)
         {
-            if (_byName.ContainsKey(name) || nameTaken(name))
+            if (_byName.ContainsKey(name) || _reserved.Contains(name) || nameTaken(name))
                 throw new RestoreException(RestoreErrorCode.NameInUse, $"a disk named '{name}' already exists", name);
-
-            string loop;
-            try { loop = LoopDevices.Attach(full, options.DevRoot); }
+            _reserved.Add(name);
+        }
+        try
+        {
+            string marker = "restoretools:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+            LoopDevice loop;
+            try { loop = LoopDevices.Attach(backing, marker, options.DevRoot); }
             catch (NativeException ex)
             {
                 throw new RestoreException(RestoreErrorCode.AttachFailed, $"attaching '{imagePath}' failed: {ex.Message}", imagePath, ex);
             }
-            string kname = Path.GetFileName(loop);
-            string sysDir = Path.Combine(options.SysRoot, "block", kname);
+            record.LoopAttached(loop.Path, marker);
+            string sysDir = Path.Combine(options.SysRoot, "block", loop.KernelName);
             try
             {
                 // A free loop device can still carry partitions added to it by BLKPG in an earlier life.
-                RemovePartitions(loop, sysDir);
+                RemovePartitions(loop.Path, sysDir);
                 long sectors = Sysfs.ReadLong(Path.Combine(sysDir, "size")) ?? 0;
-                var disk = new DiskDevice(name, kname, sysDir, nodes.Resolve(sysDir), sectors * 512, "image", full);
-                _byName[name] = disk;
+                var disk = new DiskDevice(name, loop.KernelName, sysDir, nodes.Resolve(sysDir), sectors * 512, "image", full);
+                lock (_gate) _byName[name] = new Attachment(disk, loop, marker);
                 return disk;
             }
             catch
             {
-                LoopDevices.Detach(loop);
+                try { loop.Detach(); record.LoopDetached(marker); } catch (NativeException) { }
                 throw;
             }
+        }
+        finally
+        {
+            lock (_gate) _reserved.Remove(name);
         }
     }
 
     /// <summary>Releases the loop device; the caller has unmounted the disk's buckets.</summary>
     public void Detach(string name)
     {
-        DiskDevice disk;
+        Attachment a;
         lock (_gate)
         {
-            if (!_byName.TryGetValue(name, out disk!))
+            if (!_byName.TryGetValue(name, out a!))
                 throw new RestoreException(RestoreErrorCode.DiskNotFound, $"no attached image named '{name}'", name);
             try
             {
-                // Without LO_FLAGS_PARTSCAN the kernel keeps BLKPG partitions after LOOP_CLR_FD.
-                RemovePartitions(disk.DevicePath, disk.SysfsDir);
-                LoopDevices.Detach(disk.DevicePath);
+                // Without LO_FLAGS_PARTSCAN the kernel keeps BLKPG partitions after the loop is cleared.
+                RemovePartitions(a.Disk.DevicePath, a.Disk.SysfsDir);
+                a.Loop.Detach();
             }
             catch (NativeException ex)
             {
@@ -79,15 +94,14 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
             }
             _byName.Remove(name);
         }
+        record.LoopDetached(a.Marker);
     }
 
-    private static void RemovePartitions(string device, string sysDir)
+    internal static void RemovePartitions(string device, string sysDir)
     {
         foreach (var (number, _) in Sysfs.Partitions(sysDir))
             BlockDeviceIoctl.DeletePartition(device, number);
     }
-
-    private static bool IsBlockDevice(string path) => DeviceNodes.GetDeviceNumber(path) is not null;
 
     internal static void ValidateName(string name)
     {

@@ -1,18 +1,24 @@
 using System.Collections.Concurrent;
 using RestoreTools.Engine.Native;
+using RestoreTools.Engine.State;
 
 namespace RestoreTools.Engine.Mounting;
 
 /// <summary>
 /// Mounts buckets read-only under MountRoot on first use, once per bucket however many
-/// threads ask at the same time, and unmounts them on request or when the engine ends.
+/// threads ask at the same time, and unmounts them on request or when the engine ends. Every
+/// mount goes into the engine's owner record, and its folders go again when it is unmounted.
 /// </summary>
-internal sealed class Mounter
+internal sealed class Mounter(string mountRoot, OwnerRecord record)
 {
     private readonly ConcurrentDictionary<string, object> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, MountRecord> _mounts = new(StringComparer.Ordinal);
 
-    public sealed record MountRecord(string BucketPath, string Device, string MountPoint, string FileSystem);
+    public sealed record MountRecord(string BucketPath, string Device, string MountPoint, string FileSystem)
+    {
+        /// <summary>The topmost folder this mount made (null: the mount point was there already).</summary>
+        internal string? Top { get; init; }
+    }
 
     public MountRecord? Get(string bucketPath) => _mounts.GetValueOrDefault(bucketPath);
 
@@ -29,7 +35,10 @@ internal sealed class Mounter
             string basePoint = mountPoint;
             for (int n = 2; ProcFilesystems.IsMountPoint(mountPoint) || !IsEmptyOrMissing(mountPoint); n++)
                 mountPoint = $"{basePoint}~{n}";
-            Directory.CreateDirectory(mountPoint);
+            string? top = MountFolders.Create(mountPoint, mountRoot);
+            // Written down before mounting: a process killed right after mount(2) still leaves a record.
+            var dev = DeviceNodes.GetDeviceNumber(device);
+            record.Mounted(mountPoint, dev is { } d ? $"{d.Major}:{d.Minor}" : "", top);
 
             var tried = new List<string>();
             var failures = new List<string>();
@@ -37,17 +46,24 @@ internal sealed class Mounter
             {
                 tried.Add(type);
                 int errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type));
+                if (errno == Sys.ENOENT && !Directory.Exists(mountPoint))
+                {
+                    // The folder went in between (a clean-up of an earlier process's empty folders): once more.
+                    top ??= MountFolders.Create(mountPoint, mountRoot);
+                    errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type));
+                }
                 if (errno == 0)
                 {
-                    var record = new MountRecord(bucketPath, device, mountPoint, type);
-                    _mounts[bucketPath] = record;
-                    return record;
+                    var mounted = new MountRecord(bucketPath, device, mountPoint, type) { Top = top };
+                    _mounts[bucketPath] = mounted;
+                    return mounted;
                 }
                 // ENODEV: no such driver; EINVAL: not this type. Others are worth reporting.
                 if (errno != Sys.ENODEV && errno != Sys.EINVAL)
                     failures.Add($"{type}: {NativeException.Describe(errno)}");
             }
-            TryRemoveDir(mountPoint);
+            record.Unmounted(mountPoint);
+            MountFolders.Remove(mountPoint, top, mountRoot);
             string reason = probedType is null
                 ? $"no supported filesystem (tried {string.Join(", ", tried)})"
                 : $"{probedType} did not mount (tried {string.Join(", ", tried)})";
@@ -60,14 +76,15 @@ internal sealed class Mounter
     {
         lock (_locks.GetOrAdd(bucketPath, _ => new object()))
         {
-            if (!_mounts.TryGetValue(bucketPath, out var record)) return;
-            try { MountCalls.Unmount(record.MountPoint); }
+            if (!_mounts.TryGetValue(bucketPath, out var mounted)) return;
+            try { MountCalls.Unmount(mounted.MountPoint); }
             catch (NativeException ex)
             {
                 throw new RestoreException(RestoreErrorCode.UnmountFailed, $"unmounting '{bucketPath}' failed: {ex.Message}", bucketPath, ex);
             }
             _mounts.TryRemove(bucketPath, out _);
-            TryRemoveDir(record.MountPoint);
+            record.Unmounted(mounted.MountPoint);
+            MountFolders.Remove(mounted.MountPoint, mounted.Top, mountRoot);
         }
     }
 
@@ -85,10 +102,4 @@ internal sealed class Mounter
     }
 
     private static bool IsEmptyOrMissing(string dir) => !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();
-
-    private static void TryRemoveDir(string dir)
-    {
-        try { if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir); }
-        catch (IOException) { }
-    }
 }

@@ -23,17 +23,24 @@ internal static class ProcFilesystems
     public static bool IsMountPoint(string path, string procRoot = "/proc")
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        return Mounts(procRoot).Any(m => m.MountPoint == full);
+    }
+
+    /// <summary>This process's mounts from mountinfo: the device (field 3, "major:minor") and the mount point (field 5).</summary>
+    public static IReadOnlyList<(string Device, string MountPoint)> Mounts(string procRoot = "/proc")
+    {
+        var list = new List<(string, string)>();
         try
         {
             foreach (var line in File.ReadLines(Path.Combine(procRoot, "self/mountinfo")))
             {
-                // Field 5 is the mount point, with spaces and such escaped as octal.
+                // The mount point has spaces and such escaped as octal.
                 var fields = line.Split(' ');
-                if (fields.Length > 4 && Unescape(fields[4]) == full) return true;
+                if (fields.Length > 4) list.Add((fields[2], Unescape(fields[4])));
             }
         }
         catch (IOException) { }
-        return false;
+        return list;
     }
 
     private static string Unescape(string s) =>

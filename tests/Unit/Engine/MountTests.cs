@@ -86,6 +86,148 @@ public sealed class MountTests : IDisposable
     }
 }
 
+/// <summary>What an engine leaves in its state folder: nothing once it unmounts, detaches or ends.</summary>
+public sealed class StateFolderTests : IDisposable
+{
+    private readonly TestImages _images = new();
+    private readonly TestEngine _t = new();
+
+    public void Dispose() { _t.Dispose(); _images.Dispose(); }
+
+    private string Root => Path.Combine(_t.StateDir, "mnt");
+
+    private string GptImage()
+    {
+        var p1 = _images.FileSystem("ext4", 16, "one", _images.Tree("p1", ("one.txt", "1")));
+        return _images.Disk("gpt.img", 24, "label: gpt\nsize=16MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n", (1, p1));
+    }
+
+    [Fact]
+    public void UnmountRemovesTheFoldersItMade()
+    {
+        _t.Engine.AttachImage(GptImage(), "g");
+        string mountPoint = _t.Engine.Mount("/g/part/1").MountPoint!;
+        Assert.Equal(Path.Combine(Root, "g/part/1"), mountPoint);
+        _t.Engine.Unmount("/g/part/1");
+        Assert.False(Directory.Exists(Path.Combine(Root, "g")));
+
+        // Mounted again and taken away with the image: the same.
+        _t.Engine.Mount("/g/part/1");
+        _t.Engine.DetachImage("g");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Root));
+    }
+
+    [Fact]
+    public void AFolderAnotherEngineStillUsesStays()
+    {
+        var a = _images.FileSystem("ext4", 16, "a", _images.Tree("ta", ("who", "A")));
+        var b = _images.FileSystem("ext4", 16, "b", _images.Tree("tb", ("who", "B")));
+        using var other = new RestoreEngine(new EngineOptions { MountRoot = Root, NodeDir = Path.Combine(_t.StateDir, "dev") });
+        _t.Engine.AttachImage(a, "disk");
+        other.AttachImage(b, "disk");
+        string mine = _t.Engine.Mount("/disk/raw").MountPoint!, theirs = other.Mount("/disk/raw").MountPoint!;
+        Assert.Equal(mine + "~2", theirs);
+        _t.Engine.Unmount("/disk/raw");
+        Assert.False(Directory.Exists(mine));
+        Assert.Equal("B", File.ReadAllText(Path.Combine(theirs, "who")));
+        other.Unmount("/disk/raw");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Root));
+    }
+
+    [Fact]
+    public void LoopDevicesAreBoundWithAutoclearAndHeldOpen()
+    {
+        string img = GptImage();
+        string kernel = _t.Engine.AttachImage(img, "g").KernelName;
+        Assert.Equal("1", File.ReadAllText($"/sys/block/{kernel}/loop/autoclear").Trim());
+        Assert.Equal("1", File.ReadAllText($"/sys/block/{kernel}/ro").Trim());
+        Assert.Equal(img, File.ReadAllText($"/sys/block/{kernel}/loop/backing_file").Trim());
+        _t.Engine.Mount("/g/part/1");
+        _t.Engine.DetachImage("g");
+        Assert.False(BoundTo(kernel, img));
+        Assert.Empty(Directory.EnumerateDirectories($"/sys/block/{kernel}", kernel + "p*"));
+    }
+
+    [Fact]
+    public void ALiveEngineIsNotCleanedByAnotherOnTheSameStateFolder()
+    {
+        string img = GptImage();
+        string kernel = _t.Engine.AttachImage(img, "g").KernelName;
+        string mountPoint = _t.Engine.Mount("/g/part/1").MountPoint!;
+        var warnings = new List<string>();
+        using (new RestoreEngine(new EngineOptions { MountRoot = Root, NodeDir = Path.Combine(_t.StateDir, "dev"), Warning = warnings.Add }))
+        {
+            Assert.Contains(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == mountPoint);
+            Assert.True(BoundTo(kernel, img));
+        }
+        Assert.Empty(warnings);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(mountPoint, "one.txt")));
+        // Two records while both lived; the second engine's went with it.
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(_t.StateDir, "owners")));
+    }
+
+    [Fact]
+    public void DisposeLeavesNoFoldersAndNoRecord()
+    {
+        using (var t = new TestEngine())
+        {
+            t.Engine.AttachImage(GptImage(), "g");
+            t.Engine.Mount("/g/part/1");
+            Assert.Single(Directory.EnumerateFiles(Path.Combine(t.StateDir, "owners")));
+            t.Engine.Dispose();
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(t.StateDir, "mnt")));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(t.StateDir, "owners")));
+        }
+    }
+
+    [Fact]
+    public void ARecordCountsWhatWasNotUndoneAndIgnoresATornLastLine()
+    {
+        var (loops, mounts) = RestoreTools.Engine.State.OwnerRecord.Parse(
+            "loop\t%2Fdev%2Floop1\trestoretools:a\nloop\t/dev/loop2\trestoretools:b\n-loop\trestoretools:a\n" +
+            "mount\t%2Fs%2Fmnt%2Fd%2Fraw%2F_\t7:2\t%2Fs%2Fmnt%2Fd\nmount\t/s/mnt/e/raw/_\t7:3\t\n-mount\t/s/mnt/e/raw/_\nmount\t/s/mnt/f/raw/_\t7:4\t/s/m");
+        Assert.Equal(("/dev/loop2", "restoretools:b"), (Assert.Single(loops).Device, loops[0].Marker));
+        var m = Assert.Single(mounts);
+        Assert.Equal(("/s/mnt/d/raw/_", "7:2", "/s/mnt/d"), (m.MountPoint, m.Device, m.Top));
+    }
+
+    [Fact]
+    public void AnOrphanRecordTouchesNothingThatIsNotProvablyItsOwn()
+    {
+        // A record whose process is gone (no lock on it) that names a loop device bound by someone
+        // else, a mount outside MountRoot, and a mount under it from another device.
+        var img = _images.FileSystem("ext4", 16, "x", _images.Tree("x", ("f", "x")));
+        string loop = Shell.Run($"losetup -f --show -r '{img}'").Trim();
+        string kernel = Path.GetFileName(loop);
+        string dev = File.ReadAllText($"/sys/block/{kernel}/dev").Trim();
+        string outside = Path.Combine(_images.Dir, "outside"), inside = Path.Combine(Root, "x/raw/_");
+        Directory.CreateDirectory(outside);
+        Directory.CreateDirectory(inside);
+        try
+        {
+            Shell.Run($"mount -o ro '{loop}' '{outside}' && mount -o ro '{loop}' '{inside}'");
+            string owners = Path.Combine(_t.StateDir, "owners");
+            Directory.CreateDirectory(owners);
+            File.WriteAllText(Path.Combine(owners, "1-orphan.rec"),
+                $"loop\t{loop}\trestoretools:someone-else\nmount\t{outside}\t{dev}\t{outside}\nmount\t{inside}\t7:99999\t{inside}\n");
+            var warnings = new List<string>();
+            using (new RestoreEngine(new EngineOptions { MountRoot = Root, NodeDir = Path.Combine(_t.StateDir, "dev"), Warning = warnings.Add })) { }
+            Assert.True(BoundTo(kernel, img));
+            Assert.Contains(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == outside);
+            Assert.Contains(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == inside);
+            Assert.False(File.Exists(Path.Combine(owners, "1-orphan.rec")));   // read, found nothing of its own, gone
+            Assert.Empty(warnings);
+        }
+        finally { Shell.Run($"umount '{inside}' || true; umount '{outside}' || true; losetup -d '{loop}'"); }
+    }
+
+    internal static bool BoundTo(string kernel, string image)
+    {
+        try { return File.ReadAllText($"/sys/block/{kernel}/loop/backing_file").Trim() == image; }
+        catch (IOException) { return false; }
+    }
+}
+
 /// <summary>Two engines (two pwsh sessions, say) with disks of the same name do not touch each other's mounts.</summary>
 public sealed class SharedMountRootTests : IDisposable
 {
