@@ -9,6 +9,15 @@ namespace RestoreTools.Tests.Unit.Hostile;
 /// </summary>
 public static class DestinationChecks
 {
+    /// <summary>Fails with the lines that appeared and disappeared between two snapshots.</summary>
+    public static void SameTree(string where, string before, string after)
+    {
+        if (before == after) return;
+        var b = before.Split('\n').ToHashSet();
+        var a = after.Split('\n').ToHashSet();
+        Assert.Fail($"{where} changed:\n  now: {string.Join("\n  now: ", a.Except(b))}\n  was: {string.Join("\n  was: ", b.Except(a))}");
+    }
+
     /// <summary>No device node, FIFO or socket was made.</summary>
     public static void NoSpecialFiles(string dest) =>
         Assert.Equal("", Shell.Run($"cd '{dest}' && find . \\( -type b -o -type c -o -type p -o -type s \\) -printf '%p %y\\n'"));

@@ -44,14 +44,7 @@ public abstract class HostileEngineTests : IDisposable
         return (result, error);
     }
 
-    /// <summary>Fails with the lines that appeared and disappeared between two snapshots.</summary>
-    protected static void SameTree(string where, string before, string after)
-    {
-        if (before == after) return;
-        var b = before.Split('\n').ToHashSet();
-        var a = after.Split('\n').ToHashSet();
-        Assert.Fail($"{where} changed:\n  now: {string.Join("\n  now: ", a.Except(b))}\n  was: {string.Join("\n  was: ", b.Except(a))}");
-    }
+    protected static void SameTree(string where, string before, string after) => DestinationChecks.SameTree(where, before, after);
 
     private (ExportResult? Result, Exception? Error) Copy(string restorePath, string dest, CopyOptions? options = null) =>
         Guarded($"copy of {restorePath}", () => Engine.Copy(restorePath, dest, options ?? new CopyOptions()), dest);
