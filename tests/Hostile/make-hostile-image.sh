@@ -120,7 +120,7 @@ mknod "$P1/devices/loop0" b 7 0;       case_ 1 devices/loop0 blockdev create "7:
 mknod "$P1/devices/sda" b 8 0;         case_ 1 devices/sda blockdev create "8:0"
 mknod "$P1/devices/vda" b 253 0;       case_ 1 devices/vda blockdev create "253:0"
 mkfifo "$P1/devices/fifo";             case_ 1 devices/fifo fifo "create hang"
-mkfifo "$P1/devices/fifo-suid"; chown 1000:1000 "$P1/devices/fifo-suid"; chmod 4777 "$P1/devices/fifo-suid"; case_ 1 devices/fifo-suid fifo "create hang"
+mkfifo "$P1/devices/fifo-suid"; chown 1000:1000 "$P1/devices/fifo-suid"; chmod 4777 "$P1/devices/fifo-suid"; case_ 1 devices/fifo-suid fifo "create hang" "4777 1000:1000"
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$P1/devices/socket"
 case_ 1 devices/socket socket create
 

@@ -111,7 +111,7 @@ Describe 'The hostile corpus through a restore VM' -Skip:(-not $HasVm) {
         $null = Copy-Hostile /hostile/part/1/devices $d
         Invoke-Bash "cd '$d' && find . \( -type b -o -type c -o -type p -o -type s \) -printf '%p %y\n'" | Should -BeNullOrEmpty
         $owners = @{}
-        foreach ($c in $Cases | Where-Object Kind -in 'setid', 'sticky') { $owners[$c.Path] = $c.Detail.Split(' ')[1].Split(':') }
+        foreach ($c in $Cases | Where-Object Detail -match '^[0-7]{4} \d+:\d+$') { $owners[$c.Path] = $c.Detail.Split(' ')[1].Split(':') }
         $bad = foreach ($line in (Invoke-Bash "cd '$d' && find . -perm /7000 -printf '%P\t%U\t%G\t%m\n'").Split("`n", [StringSplitOptions]::RemoveEmptyEntries)) {
             $f = $line.Split("`t"); $mode = [Convert]::ToInt32($f[3], 8); $o = $owners[$f[0]]
             if (-not $o) { "$($f[0]) $($f[3]): no such bits in the image"; continue }

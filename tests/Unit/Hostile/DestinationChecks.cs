@@ -28,7 +28,8 @@ public static class DestinationChecks
     /// </summary>
     public static void NoSetIdWithoutOriginalOwner(string dest, HostileCorpus corpus)
     {
-        var original = corpus.OfKind("setid", "sticky").Where(c => c.Part == 1)
+        // Every case whose detail is "MODE UID:GID" (setid and sticky files and folders, the setuid FIFO).
+        var original = corpus.Cases.Where(c => c.Part == 1 && System.Text.RegularExpressions.Regex.IsMatch(c.Detail, @"^[0-7]{4} \d+:\d+$"))
             .ToDictionary(c => c.Path, c => c.Detail.Split(' ')[1].Split(':').Select(long.Parse).ToArray());
         string found = Shell.Run($"cd '{dest}' && find . -perm /7000 -printf '%P\\t%U\\t%G\\t%m\\n'");
         var bad = new List<string>();
@@ -81,6 +82,19 @@ public static class DestinationChecks
         Assert.True(depth == (HostileCorpus.Depth + 1).ToString(), $"the deep tree's leaf.txt was found at depth '{depth}', expected {HostileCorpus.Depth + 1}");
         Assert.Equal("bottom of the deep tree\n", Shell.Run(
             $"cd '{deepDir}' && for i in $(seq {HostileCorpus.Depth}); do cd {HostileCorpus.DeepSegment}; done && cat leaf.txt"));
+    }
+
+    /// <summary>
+    /// The deep tree in an archive: its leaf under 300 folders, with its bytes (GNU tar 1.34 lists and
+    /// prints members past PATH_MAX, but cannot make their folders when extracting).
+    /// </summary>
+    public static void DeepTreeInArchive(string archive)
+    {
+        string leaf = string.Concat(Enumerable.Repeat(HostileCorpus.DeepSegment + "/", HostileCorpus.Depth)) + "leaf.txt";
+        string listing = Shell.Run($"tar -tf '{archive}' | grep -F 'leaf.txt' || true");
+        Assert.True(listing.Contains("deep/" + leaf), "the archive does not hold deep/.../leaf.txt 300 levels down: " + listing[..Math.Min(200, listing.Length)]);
+        string member = listing.Split('\n').First(l => l.EndsWith("deep/" + leaf, StringComparison.Ordinal));
+        Assert.Equal("bottom of the deep tree\n", Shell.Run($"tar -xOf '{archive}' '{member}'"));
     }
 
     /// <summary>The outside sentinel's bytes are nowhere in the tree (nothing read through a hostile name or link).</summary>

@@ -21,7 +21,7 @@ public abstract class HostileEngineTests : IDisposable
     /// <summary>Stops a running operation that overran its budget (a remote client is disposed).</summary>
     protected virtual void Abort() { }
 
-    protected static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
+    protected static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
     private const string P1 = "/h/part/1", P2 = "/h/part/2";
 
     protected HostileEngineTests(HostileCorpus corpus) => Corpus = corpus;
@@ -213,15 +213,16 @@ public abstract class HostileEngineTests : IDisposable
         Assert.True(r.Error is null, Describe(r));
         string outsideBefore = Corpus.OutsideSnapshot();
         string scratchBefore = Scratch.SnapshotExcept(sandbox);
-        Shell.Run($"cd '{sandbox}' && tar --sparse -xf '{archive}' 2>&1 | grep -v 'Cannot mknod' || true");
+        // GNU tar 1.34 cannot make folders past PATH_MAX: the deep tree is checked in the archive itself.
+        Shell.Run($"cd '{sandbox}' && tar --sparse -xf '{archive}' 2>/dev/null || true");
         SameTree("the outside folder (after tar -xf)", outsideBefore, Corpus.OutsideSnapshot());
         SameTree("the scratch disk beside the tar sandbox", scratchBefore, Scratch.SnapshotExcept(sandbox));
         DestinationChecks.SparseStaysSparse(sandbox, Corpus, mustExist: true);
-        DestinationChecks.DeepTreeComplete(Path.Combine(sandbox, "deep"));
+        DestinationChecks.DeepTreeInArchive(archive);
         DestinationChecks.NoSetIdWithoutOriginalOwner(sandbox, Corpus);   // tar as root restores owners
         DestinationChecks.NoSentinelContent(sandbox, Corpus);
         // Special files are recorded as tar records them (GNU tar makes them again, as root, in the sandbox).
-        string listing = Shell.Run($"tar -tvf '{archive}' devices");
+        string listing = Shell.Run($"tar --numeric-owner -tvf '{archive}' devices");
         Assert.Contains("crw-r--r-- 0/0", listing);
         Assert.Matches("(?m)^p.*devices/fifo$", listing);
     }
@@ -280,7 +281,10 @@ public abstract class HostileEngineTests : IDisposable
                 foreach (var item in Engine.List(folder))
                 {
                     items.Add(item);
-                    if (item.Type == ItemType.Directory) pending.Push(item.Path);
+                    // A dirent named ".." or holding '/' is reported by the caller's checks, never walked into.
+                    bool hostile = item.Name is "." or ".." || item.Name.Contains('/');
+                    if (item.Type == ItemType.Directory && !hostile) pending.Push(item.Path);
+                    Assert.True(items.Count < 100_000, $"the listing of {root} did not end: {items.Count} entries");
                 }
             }
             catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
