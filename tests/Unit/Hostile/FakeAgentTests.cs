@@ -8,7 +8,7 @@ namespace RestoreTools.Tests.Unit.Hostile;
 
 /// <summary>
 /// The real remote copy (AgentClient.Copy) against a compromised agent that serves hostile tar
-/// archives: nothing may be written, linked or changed outside the destination, no privilege
+/// archives (and one lying resolve answer): nothing may be written, linked or changed outside the destination, no privilege
 /// gained, no special file made, and the call ends (within 20 s) with a clear error or per-entry
 /// errors, never an unhandled exception of another kind.
 /// </summary>
@@ -48,7 +48,7 @@ public sealed class FakeAgentTests : IDisposable
             "dotdot-name", "absolute-name", "double-slash-absolute", "entry-outside-root", "pax-path-dotdot",
             "pax-linkpath-outside-then-write", "pax-path-nul", "pax-size-bigger", "pax-size-smaller-smuggles", "pax-size-garbage",
             "ustar-size-garbage", "gnu-longname-dotdot", "gnu-longlink-outside", "symlink-over-existing-dir", "file-replacing-folder",
-            "devices", "setuid-1000", "truncated-in-data", "truncated-in-header", "truncated-http",
+            "devices", "setuid-1000", "truncated-in-data", "truncated-in-header", "truncated-http", "resolve-rootname-dotdot",
         })
             foreach (bool force in new[] { false, true }) data.Add(name, force);
         return data;
@@ -59,7 +59,7 @@ public sealed class FakeAgentTests : IDisposable
     {
         string o = _outside, orel = Up + _outside.TrimStart('/');
         var t = new HostileTar();
-        if (name != "root-is-link") t.Dir("x");
+        if (name is not ("root-is-link" or "resolve-rootname-dotdot")) t.Dir("x");
         switch (name)
         {
             case "link-then-write": t.Symlink("x/link", o).File("x/link/pwned.txt", "pwned"); break;
@@ -93,6 +93,8 @@ public sealed class FakeAgentTests : IDisposable
             case "devices": t.Special("x/null", '3', 1, 3).Special("x/sda", '4', 8, 0).Special("x/fifo", '6').File("x/after.txt", "after"); break;
             case "setuid-1000": t.File("x/suid", "#!/bin/sh\nid\n", mode: 0x9ED /* 04755 */, uid: 1000, gid: 1000)
                                  .File("x/sgid", "#!/bin/sh\nid\n", mode: 0x5ED /* 02755 */, uid: 0, gid: 1000); break;
+            // The resolve answer names the item "/x/..": its archive root is "..", one level above the destination.
+            case "resolve-rootname-dotdot": t.Dir("..").File("../pwned-resolve.txt", "pwned"); break;
             case "truncated-in-data":
                 return new FakeAnswer(200, "application/x-tar", t.Entry("x/big", '0', 1 << 20).Raw(new byte[1000]).Bytes(end: false), CloseDelimited: true);
             case "truncated-in-header":
@@ -106,8 +108,8 @@ public sealed class FakeAgentTests : IDisposable
         return new FakeAnswer(200, "application/x-tar", t.Bytes());
     }
 
-    private static string ResolveJson() => JsonSerializer.Serialize(
-        new ResolvedPath(ItemPath, ResolvedKind.Item, "f", "part", "1", "/x", "/run/restoretools/mnt/f/part/1/x", null, []),
+    private static string ResolveJson(string name) => JsonSerializer.Serialize(
+        new ResolvedPath(ItemPath, ResolvedKind.Item, "f", "part", "1", name == "resolve-rootname-dotdot" ? "/x/.." : "/x", "/run/restoretools/mnt/f/part/1/x", null, []),
         AgentJsonContext.Default.ResolvedPath);
 
     private string OutsideSnapshot() => HostileCorpus.Snapshot(_outside);
@@ -118,7 +120,7 @@ public sealed class FakeAgentTests : IDisposable
     {
         var extract = Extract(name);
         using var agent = new FakeAgent(target =>
-            target.StartsWith("/api/v1/resolve?", StringComparison.Ordinal) ? FakeAnswer.Json(ResolveJson())
+            target.StartsWith("/api/v1/resolve?", StringComparison.Ordinal) ? FakeAnswer.Json(ResolveJson(name))
             : target.StartsWith("/api/v1/extract?", StringComparison.Ordinal) ? extract
             : FakeAnswer.Json("""{"code":"NotSupported","message":"the fake agent answers resolve and extract only"}""", 400));
         string dest = _scratch.NewDir("dest");
