@@ -133,7 +133,7 @@ Describe 'The hostile corpus through a restore VM' -Skip:(-not $HasVm) {
 
     It 'copies hostile names and many entries, and reads nothing from the host through hostile dirents' {
         $d = "$Dest/names"
-        $errors = foreach ($folder in 'names', 'many', 'perms', 'hardlinks') { Copy-Hostile "/hostile/part/1/$folder" $d }
+        $errors = @(foreach ($folder in 'names', 'many', 'perms', 'hardlinks') { Copy-Hostile "/hostile/part/1/$folder" $d | ForEach-Object { $_ } })
         @(Get-ChildItem -LiteralPath "$d/many" -Force).Count | Should -Be 3000
         (Invoke-Bash "cd '$d/names' && find . -mindepth 1 -maxdepth 1 -printf x | wc -c").Trim() | Should -Be "$(@($Cases | Where-Object Kind -eq 'name').Count)" -Because "every name arrives (copy errors: $($errors -join '; '))"
         $null = Copy-Hostile /hostile/part/2 "$Dest/dirents"
