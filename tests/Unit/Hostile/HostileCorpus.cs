@@ -82,6 +82,9 @@ public sealed class HostileCorpus : IDisposable
 
     public void Dispose()
     {
+        // A loop device still on our image is ours: an agent that had to be killed left it (issue 10, item 8).
+        foreach (var loop in Shell.Run($"losetup -j '{Image}' | cut -d: -f1").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            try { Shell.Run($"losetup -d '{loop}'"); } catch (InvalidOperationException) { }
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
         try { Directory.Delete(Outside, recursive: true); } catch (IOException) { }
     }
