@@ -13,4 +13,8 @@ public sealed record AgentServices(
     DownloadLimiter Downloads,
     IdleWatchdog Watchdog,
     AgentLog Log,
-    Action Stop);
+    Action Stop)
+{
+    /// <summary>What each extract did, for its client to fetch after the body.</summary>
+    public ExportReports Reports { get; } = new();
+}

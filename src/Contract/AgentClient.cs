@@ -181,8 +181,9 @@ public sealed class AgentClient : IRestoreEngine
     }
 
     /// <summary>
-    /// The agent's extract, copied to output. Over HTTP/1.1 the agent cannot send its counts after
-    /// the body, so the result carries the bytes received and no file counts.
+    /// The agent's extract, copied to output. Its counts and the entries it left out come from the
+    /// report the agent keeps for the extract (fetched after the body: HTTP/1.1 has no trailers here),
+    /// and are passed to the options' OnError and OnWarning as a local export passes them.
     /// </summary>
     public ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -203,7 +204,8 @@ public sealed class AgentClient : IRestoreEngine
             bytes += n;
             progress?.Report(new TransferProgress(bytes, 0, restorePath));
         }
-        return new ExportResult(bytes, 0, 0, 0, []);
+        var report = Report(response, options);
+        return report is null ? new ExportResult(bytes, 0, 0, 0, []) : report with { Bytes = bytes };
     }
 
     /// <summary>
@@ -220,14 +222,45 @@ public sealed class AgentClient : IRestoreEngine
         string rootName = resolved.RelativePath is null or "/" ? "" : resolved.RelativePath[(resolved.RelativePath.LastIndexOf('/') + 1)..];
         using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
+        ExportResult copied;
         try
         {
-            return TreeCopy.FromTar(input, rootName, destination, options, progress, cancellationToken);
+            copied = TreeCopy.FromTar(input, rootName, destination, options, progress, cancellationToken);
         }
         catch (InvalidDataException ex)
         {
             throw new AgentException(200, "BadArchive", $"the agent's archive of '{restorePath}' is unusable: {ex.Message}", ex);
         }
+        // What the agent could not read never reached the archive: its report names it. The report is
+        // stored before the body ends, so the body is read to its end first (what follows the tar's end
+        // blocks is padding; an agent that keeps sending past 1 MiB of it gets no hearing).
+        var rest = new byte[64 * 1024];
+        long drained = 0;
+        int got;
+        while (drained < 1 << 20 && (got = input.Read(rest)) > 0) drained += got;
+        var report = drained < 1 << 20 ? Report(response, options) : null;
+        return report is null ? copied : copied with
+        {
+            Errors = [.. report.Errors, .. copied.Errors],
+            Warnings = [.. report.Warnings ?? [], .. copied.Warnings ?? []],
+        };
+    }
+
+    /// <summary>
+    /// The agent's report of an extract whose body was read to its end: its errors and warnings go to
+    /// the options' callbacks. Null from an agent without reports (or one that lost it): the copy stands.
+    /// </summary>
+    private ExportResult? Report(HttpResponseMessage extract, ExportOptionsBase options)
+    {
+        if (!extract.Headers.TryGetValues("X-Restore-Export", out var ids) || ids.FirstOrDefault() is not { Length: > 0 and <= 64 } id) return null;
+        ExportResult report;
+        try { report = Call(HttpMethod.Get, "extract/report" + Q("id", id), Json.ExportResult); }
+        catch (AgentException) { return null; }
+        foreach (var e in report.Errors) { var (p, r) = Split(e); options.OnError?.Invoke(p, r); }
+        foreach (var w in report.Warnings ?? []) { var (p, r) = Split(w); options.OnWarning?.Invoke(p, r); }
+        return report;
+
+        static (string, string) Split(string line) => line.IndexOf(": ", StringComparison.Ordinal) is int i and > 0 ? (line[..i], line[(i + 2)..]) : ("", line);
     }
 
     public void Dispose()

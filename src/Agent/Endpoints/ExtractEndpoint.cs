@@ -7,17 +7,30 @@ using RestoreTools.Engine.Export;
 namespace RestoreTools.Agent.Endpoints;
 
 /// <summary>
-/// extract?path=&amp;format=tar|targz|tarzst|zip|raw: a file or tree streamed as an archive while the
-/// engine writes it. The first 64 KiB are held back, so an error early on is still a JSON error;
-/// after that an error cuts the connection. A client that goes away cancels the export.
+/// extract?path=&amp;format=tar|targz|tarzst|zip|raw[&amp;space=BYTES]: a file or tree streamed as an
+/// archive while the engine writes it. The first 64 KiB are held back, so an error early on is still
+/// a JSON error; after that an error cuts the connection. A client that goes away cancels the export.
+/// space= is the client's free space: a file that would pass it is left out with the sizes named.
+/// The answer's X-Restore-Export header names the report (counts, entries left out, warnings) that
+/// extract/report?id= gives once the body has ended.
 /// </summary>
 public static class ExtractEndpoint
 {
     public static void Map(Router router, AgentServices s)
     {
         var log = s.Log.For("RestoreTools.Agent.Extract");
-        router.Get("/api/v1/extract", c => Send(c, s.Engine, s.Downloads, log));
+        router.Get("/api/v1/extract", c => Send(c, s.Engine, s.Downloads, s.Reports, log));
+        router.Get("/api/v1/extract/report", c =>
+        {
+            string id = Query.Get(c, "id") ?? "";
+            var report = s.Reports.Take(id) ?? throw new AgentHttpException(StatusCodes.Status404NotFound, AgentCodes.NotFound,
+                $"no report '{id}': it was fetched already, is not finished, or is too old");
+            return JsonResponse.Write(c, report, AgentJsonContext.Default.ExportResult);
+        });
     }
+
+    /// <summary>The answer's header naming its report.</summary>
+    public const string ReportHeader = "X-Restore-Export";
 
     public static ExportFormat ParseFormat(string? value) => value?.ToLowerInvariant() switch
     {
@@ -39,10 +52,14 @@ public static class ExtractEndpoint
         _ => ("application/octet-stream", ""),
     };
 
-    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, AgentLog log)
+    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, ExportReports reports, AgentLog log)
     {
         string path = Query.Path(context);
         var format = ParseFormat(Query.Get(context, "format"));
+        long? space = Query.Get(context, "space") is { Length: > 0 } sp
+            ? long.TryParse(sp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v) ? v
+                : throw new AgentHttpException(StatusCodes.Status400BadRequest, AgentCodes.BadRequest, $"space '{sp}' is not a number of bytes")
+            : null;
         using var lease = limiter.TryAcquire() ?? throw ContentEndpoint.Busy(context, limiter);
 
         var ct = context.RequestAborted;
@@ -50,13 +67,16 @@ public static class ExtractEndpoint
         string name = path.TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "restore";
         context.Response.ContentType = contentType;
         context.Response.Headers.ContentDisposition = ContentEndpoint.Disposition(name + extension);
+        string reportId = ExportReports.NewId();
+        context.Response.Headers[ReportHeader] = reportId;
 
         // The engine writes synchronously, on a pool thread of its own.
         context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
-        var errors = new List<string>();
-        var options = new ExportOptions(format) { OnError = (p, reason) => { lock (errors) errors.Add($"{p}: {reason}"); } };
+        var options = new ExportOptions(format) { SpaceAvailable = space };
         var buffered = new BufferedStream(context.Response.Body, 64 * 1024);
         var result = await Task.Run(() => engine.Export(path, buffered, options, null, ct), ct);
+        // Stored before the last bytes go out: a client that has read the body to its end finds the report.
+        reports.Add(reportId, result);
         await buffered.FlushAsync(ct);
 
         context.Items[RequestLog.NoteKey] = $"{result.Files} files, {result.Directories} dirs, {result.Errors.Count} errors";

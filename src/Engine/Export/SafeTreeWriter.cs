@@ -78,7 +78,12 @@ internal sealed class SafeTreeWriter : IDisposable
             _tracker.Error(rel, ex.Message, _options);
             return;
         }
-        if (dir is null) return; // its folder was refused; counted there
+        if (dir is null)
+        {
+            // Its folder was refused (a link or a file where it goes): counted against that folder.
+            if (BlockedBy(rel) is { } by) _blocked[by]++;
+            return;
+        }
 
         try
         {
@@ -254,7 +259,12 @@ internal sealed class SafeTreeWriter : IDisposable
     private DirectoryHandle? Folder(string rel)
     {
         while (_chain.Count > 0 && !IsSelfOrAncestor(_chain[^1].Rel, rel)) Leave();
-        if (_chain.Count == 0) return null; // the copy's root itself was not made
+        if (_chain.Count == 0)
+        {
+            // The copy's root is a file or a link (an archive may say so): nothing goes below it.
+            if (!_blocked.ContainsKey("")) Block("", $"'{_rootDisplay}' is not a folder of this copy: nothing is written below it");
+            return null;
+        }
         while (_chain[^1].Rel != rel)
         {
             string top = _chain[^1].Rel;

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.Globalization;
 using RestoreTools.Engine.Native;
 
@@ -19,57 +18,49 @@ internal static class TarTreeReader
     /// export), or "" when the archive holds a bucket's entries at its top.</param>
     public static IEnumerable<TreeEntry> Read(Stream tar, string rootName, CancellationToken ct)
     {
-        using var reader = new TarReader(tar);
+        var reader = new TarStreamReader(tar);
         if (rootName.Length == 0)
         {
             // A bucket root has no entry of its own in the archive: the copy's root folder is made plain.
             yield return new TreeEntry("", "", new Stat.Info(Stat.Kind.Directory, 0x1ED /* 0755 */, 0, 0, 0,
                 DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 0), null);
         }
-        while (Next(reader) is { } entry)
+        while (reader.Next() is { } entry)
         {
             ct.ThrowIfCancellationRequested();
-            var attrs = (entry as PaxTarEntry)?.ExtendedAttributes;
-            bool sparse = attrs is not null && attrs.TryGetValue("GNU.sparse.major", out var major) && major == "1";
-            string name = sparse ? attrs!.GetValueOrDefault("GNU.sparse.name") ?? throw Bad(entry.Name, "a sparse entry without GNU.sparse.name") : entry.Name;
+            var attrs = entry.Pax;
+            bool sparse = attrs.TryGetValue("GNU.sparse.major", out var major) && major == "1";
+            string name = sparse ? attrs.GetValueOrDefault("GNU.sparse.name") ?? throw Bad(entry.Name, "a sparse entry without GNU.sparse.name") : entry.Name;
             string rel = Relative(name, rootName);
 
-            var kind = entry.EntryType switch
+            var kind = entry.Type switch
             {
-                TarEntryType.Directory => Stat.Kind.Directory,
-                TarEntryType.SymbolicLink => Stat.Kind.Symlink,
-                TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.HardLink => Stat.Kind.File,
-                TarEntryType.Fifo => Stat.Kind.Fifo,
-                TarEntryType.BlockDevice => Stat.Kind.BlockDevice,
-                TarEntryType.CharacterDevice => Stat.Kind.CharDevice,
+                '5' => Stat.Kind.Directory,
+                '2' => Stat.Kind.Symlink,
+                '0' or '7' or '1' => Stat.Kind.File,
+                '6' => Stat.Kind.Fifo,
+                '4' => Stat.Kind.BlockDevice,
+                '3' => Stat.Kind.CharDevice,
                 _ => Stat.Kind.Other,
             };
-            string? link = entry.EntryType switch
+            // A name ending in '/' is a folder in old archives too.
+            if (entry.Type == '0' && entry.Name.EndsWith('/')) kind = Stat.Kind.Directory;
+            string? link = entry.Type switch
             {
-                TarEntryType.SymbolicLink => entry.LinkName,
+                '2' => entry.LinkName,
                 // A target outside the copy is kept as it is: the writer links only to files it wrote, and names this one.
-                TarEntryType.HardLink => TryRelative(entry.LinkName, rootName) ?? entry.LinkName,
+                '1' => TryRelative(entry.LinkName, rootName) ?? entry.LinkName,
                 _ => null,
             };
-            long size = entry.Length;
+            long size = entry.Size;
             FileData? data = null;
-            if (kind == Stat.Kind.File && entry.EntryType != TarEntryType.HardLink)
-                data = sparse ? Sparse(entry, attrs!, name, out size) : new FileData(Body(entry), null, entry.Length);
-            var mtime = entry.ModificationTime;
-            var info = new Stat.Info(kind, (int)entry.Mode & 0xFFF, entry.Uid, entry.Gid, size,
+            if (kind == Stat.Kind.File && entry.Type != '1')
+                data = sparse ? Sparse(entry, name, out size) : new FileData(entry.Data, null, entry.Size);
+            var mtime = entry.Mtime;
+            var info = new Stat.Info(kind, entry.Mode, entry.Uid, entry.Gid, kind == Stat.Kind.File ? size : 0,
                 mtime.ToUnixTimeSeconds(), (mtime.UtcTicks % TimeSpan.TicksPerSecond) * 100);
             yield return new TreeEntry(rel, "", info, link, data is null ? () => new FileData(Stream.Null, null, 0) : () => data,
-                IsHardLink: entry.EntryType == TarEntryType.HardLink);
-        }
-    }
-
-    private static TarEntry? Next(TarReader reader)
-    {
-        // TarReader reports a malformed archive (a lying pax size, a bad checksum, a cut stream) as several exception types.
-        try { return reader.GetNextEntry(); }
-        catch (Exception ex) when (ex is FormatException or EndOfStreamException or ArgumentException or OverflowException)
-        {
-            throw new InvalidDataException($"malformed archive: {ex.Message}", ex);
+                IsHardLink: entry.Type == '1');
         }
     }
 
@@ -96,16 +87,15 @@ internal static class TarTreeReader
 
     private static InvalidDataException Bad(string name, string what) => new($"archive entry '{name}' has {what}");
 
-    private static Stream Body(TarEntry entry) => entry.DataStream is { } s ? new NonDisposingReadStream(s, entry.Length) : Stream.Null;
-
     /// <summary>Parses a GNU sparse 1.0 map at the start of the entry's data and checks it against the sizes.</summary>
-    private static FileData Sparse(TarEntry entry, IReadOnlyDictionary<string, string> attrs, string name, out long realSize)
+    private static FileData Sparse(TarStreamReader.Entry entry, string name, out long realSize)
     {
+        var attrs = entry.Pax;
         if (attrs.GetValueOrDefault("GNU.sparse.minor") != "0")
             throw Bad(name, "a sparse format other than 1.0");
         if (!long.TryParse(attrs.GetValueOrDefault("GNU.sparse.realsize"), NumberStyles.None, CultureInfo.InvariantCulture, out realSize))
             throw Bad(name, "no valid GNU.sparse.realsize");
-        var body = entry.DataStream ?? throw Bad(name, "no data for its sparse map");
+        var body = entry.Data;
         long consumed = 0;
         long ReadNumber()
         {
@@ -136,15 +126,7 @@ internal static class TarTreeReader
         long padded = (consumed + 511) / 512 * 512;
         for (long i = consumed; i < padded; i++)
             if (body.ReadByte() < 0) throw Bad(name, "a sparse map cut short");
-        if (padded + data != entry.Length) throw Bad(name, $"a sparse map of {data:N0} data bytes in {entry.Length - padded:N0}");
-        return new FileData(new NonDisposingReadStream(body, data), map, realSize);
-    }
-
-    /// <summary>The tar reader owns each entry's data stream; the copier must not close it.</summary>
-    private sealed class NonDisposingReadStream(Stream inner, long length) : ReadOnlyStream
-    {
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-        public override long Length => length;
-        protected override void Dispose(bool disposing) { }
+        if (padded + data != entry.Size) throw Bad(name, $"a sparse map of {data:N0} data bytes in {entry.Size - padded:N0}");
+        return new FileData(body, map, realSize); // the map bounds what is read of it
     }
 }

@@ -25,6 +25,9 @@ public sealed class HostileCorpus : IDisposable
     /// <summary>Entries below partition 1's root as find counts them on a read-only mount of our own.</summary>
     public long Part1EntryCount { get; }
 
+    /// <summary>Of those, the entries whose names are not UTF-8 (nonutf8/): listed once names are carried as bytes (issue 11).</summary>
+    public long Part1NonUtf8Count { get; }
+
     /// <summary>sha256 of the sparse files that hold data, read on that same mount.</summary>
     public Dictionary<string, string> DataSha { get; } = [];
 
@@ -44,10 +47,11 @@ public sealed class HostileCorpus : IDisposable
         string mnt = Path.Combine(Dir, "count");
         Directory.CreateDirectory(mnt);
         var counted = Shell.Run(
-            $"mount -o ro,loop,offset={1 << 20},sizelimit={48 << 20} '{Image}' '{mnt}' && (cd '{mnt}' && find . -mindepth 1 -printf x | wc -c && sha256sum sparse/middle sparse/tail; cd /); umount '{mnt}'")
+            $"mount -o ro,loop,offset={1 << 20},sizelimit={48 << 20} '{Image}' '{mnt}' && (cd '{mnt}' && find . -mindepth 1 -printf x | wc -c && find . -mindepth 1 -path './nonutf8/*' -printf x | wc -c && sha256sum sparse/middle sparse/tail; cd /); umount '{mnt}'")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Part1EntryCount = long.Parse(counted[0]);
-        foreach (var line in counted.Skip(1)) DataSha[line.Split("  ")[1]] = line.Split(' ')[0];
+        Part1NonUtf8Count = long.Parse(counted[1]);
+        foreach (var line in counted.Skip(2)) DataSha[line.Split("  ")[1]] = line.Split(' ')[0];
         ImageSha = Shell.Sha256(Image);
         File.WriteAllText(Sentinel, SentinelText);
         Directory.CreateDirectory(Path.Combine(Outside, "dir"));
