@@ -8,6 +8,7 @@ using System.Text.Json.Serialization.Metadata;
 using RestoreTools.Engine;
 using RestoreTools.Engine.Browsing;
 using RestoreTools.Engine.Export;
+using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Contract;
 
@@ -219,7 +220,9 @@ public sealed class AgentClient : IRestoreEngine
         if (resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
             throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{resolved.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
         // An archive of a folder or file holds it under its name; of a bucket's root, its entries at the top.
+        // Paths come readable (raw bytes as \xHH); the archive holds the name's bytes (NameCodec).
         string rootName = resolved.RelativePath is null or "/" ? "" : resolved.RelativePath[(resolved.RelativePath.LastIndexOf('/') + 1)..];
+        rootName = NameCodec.Parse(rootName) ?? rootName;
         using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
         ExportResult copied;

@@ -211,8 +211,9 @@ public sealed class RestoreEngine : IRestoreEngine
     private static string ItemPath(ResolvedPath r) =>
         r.RelativePath is null or "/" ? r.Bucket!.Path : r.Bucket!.Path + r.RelativePath;
 
+    /// <summary>The item's own name in the engine's form (NameCodec: its bytes exactly), from the local path.</summary>
     private static string ItemName(ResolvedPath r) =>
-        r.RelativePath is null or "/" ? (r.Component is { Length: > 0 } c ? c : r.BucketType!) : r.RelativePath[(r.RelativePath.LastIndexOf('/') + 1)..];
+        r.RelativePath is null or "/" ? (r.Component is { Length: > 0 } c ? c : r.BucketType!) : Path.GetFileName(r.LocalPath!);
 
     /// <summary>An archive of a bucket's root holds its entries at the top; of a folder, under the folder's name.</summary>
     private static string ArchiveRootName(ResolvedPath r) => r.RelativePath is null or "/" ? "" : ItemName(r);

@@ -1,4 +1,5 @@
 using RestoreTools.Engine.Native;
+using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Engine.Browsing;
 
@@ -28,7 +29,9 @@ internal static class LocalItems
         catch (NativeException ex) { throw Failed(restorePath, ex); }
         if (st.Kind == Stat.Kind.Missing)
             throw new RestoreException(RestoreErrorCode.ItemNotFound, $"'{restorePath}' not found", restorePath);
-        return new RestoreItem(name, restorePath, TypeOf(st.Kind), st.Size, st.Mtime, st.Mode, st.Uid, st.Gid, target);
+        // name is the engine's string (NameCodec); objects show it readable and carry the raw bytes beside.
+        return new RestoreItem(NameCodec.Display(name), restorePath, TypeOf(st.Kind), st.Size, st.Mtime, st.Mode, st.Uid, st.Gid,
+            target is null ? null : NameCodec.Display(target), NameCodec.RawBytesOrNull(name));
     }
 
     /// <summary>
@@ -43,10 +46,9 @@ internal static class LocalItems
         {
             ct.ThrowIfCancellationRequested();
             if (!Next(names, restoreDir)) yield break;
-            // Names that are not UTF-8 wait for issue 11 (names as bytes); Describe cannot name them yet.
-            if (names.Current.Text is not { } name) continue;
+            string name = names.Current.Text;
             RestoreItem item;
-            try { item = Describe(localDir + "/" + name, name, prefix + name); }
+            try { item = Describe(localDir + "/" + name, name, prefix + NameCodec.Display(name)); }
             catch (RestoreException e) when (e.Code == RestoreErrorCode.ItemNotFound) { continue; } // vanished between readdir and lstat
             yield return item;
         }

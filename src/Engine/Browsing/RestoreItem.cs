@@ -12,7 +12,8 @@ public sealed record RestoreItem(
     int Mode,                    // permission bits with setuid/setgid/sticky (07777)
     long? Uid,
     long? Gid,
-    string? LinkTarget)
+    string? LinkTarget,
+    byte[]? RawName = null)      // the name's bytes, only where they are not UTF-8 (Name then shows them as \xHH)
 {
     /// <summary>ls -l style: "drwxr-xr-x".</summary>
     public string ModeString => Browsing.ModeText.Format(Type, Mode);

@@ -13,6 +13,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
     public List<string> Errors { get; } = [];
     public List<string> Warnings { get; } = [];
 
+    // Paths reach messages and progress in their readable form (NameCodec): raw bytes as \xHH.
     public void Begin(string path) { _current = path; Maybe(); }
     public void AddBytes(int n) { Bytes += n; Maybe(); }
     public void File() { Files++; Maybe(); }
@@ -21,6 +22,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
 
     public void Error(string path, string reason, ExportOptionsBase options)
     {
+        path = Paths.NameCodec.Display(path);
         string text = $"{path}: {reason}";
         if (options.StopOnError) throw new RestoreException(RestoreErrorCode.ReadFailed, text, path);
         Errors.Add(text);
@@ -30,6 +32,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
     /// <summary>Something left out or changed on purpose (a FIFO not created, a setuid bit dropped): said, never silent.</summary>
     public void Warning(string path, string reason, ExportOptionsBase options)
     {
+        path = Paths.NameCodec.Display(path);
         Warnings.Add($"{path}: {reason}");
         options.OnWarning?.Invoke(path, reason);
     }
@@ -55,7 +58,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
         long now = Environment.TickCount64;
         if (now - _lastReport < 100) return;
         _lastReport = now;
-        progress.Report(new TransferProgress(Bytes, Files, _current));
+        progress.Report(new TransferProgress(Bytes, Files, _current is null ? null : Paths.NameCodec.Display(_current)));
     }
 }
 

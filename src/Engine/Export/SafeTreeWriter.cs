@@ -52,7 +52,7 @@ internal sealed class SafeTreeWriter : IDisposable
         writer.Finish();
     }
 
-    private string Target(string rel) => rel.Length == 0 ? _rootDisplay : _rootDisplay + "/" + rel;
+    private string Target(string rel) => Paths.NameCodec.Display(rel.Length == 0 ? _rootDisplay : _rootDisplay + "/" + rel);
 
     private void Write(TreeEntry e)
     {

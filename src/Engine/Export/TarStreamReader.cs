@@ -116,7 +116,8 @@ internal sealed class TarStreamReader(Stream input)
             int eq = Array.IndexOf(block, (byte)'=', space + 1, pos + len - space - 1);
             if (eq < 0) throw new InvalidDataException("a pax record without '='");
             string key = Encoding.UTF8.GetString(block, space + 1, eq - space - 1);
-            string value = Encoding.UTF8.GetString(block, eq + 1, pos + len - 1 - (eq + 1));
+            // Values are names as bytes (hdrcharset=BINARY when they are not UTF-8): the engine's string keeps them exact.
+            string value = Paths.NameCodec.Decode(block.AsSpan(eq + 1, pos + len - 1 - (eq + 1)));
             pos += len;
             yield return (key, value);
         }
@@ -136,7 +137,7 @@ internal sealed class TarStreamReader(Stream input)
     private static string CString(ReadOnlySpan<byte> bytes)
     {
         int nul = bytes.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(nul < 0 ? bytes : bytes[..nul]);
+        return Paths.NameCodec.Decode(nul < 0 ? bytes : bytes[..nul]);
     }
 
     /// <summary>An octal field (spaces and NULs around it), or GNU's base-256 for values that do not fit.</summary>

@@ -54,12 +54,6 @@ internal static class TreeWalker
                     continue;
                 }
                 var name = children.Current;
-                if (name.Text is null)
-                {
-                    // Carried as bytes by issue 11's work; until then named, never dropped silently.
-                    onError(Join(rel, Escape(name.Bytes)), "the name is not valid UTF-8 and is not carried");
-                    continue;
-                }
                 string local = dir + "/" + name.Text;
                 string childRel = Join(rel, name.Text);
                 Stat.Info info;
@@ -101,12 +95,4 @@ internal static class TreeWalker
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : a + "/" + b;
-
-    /// <summary>A name's bytes as text for a message: printable ASCII as is, the rest as \xHH.</summary>
-    internal static string Escape(byte[] bytes)
-    {
-        var sb = new System.Text.StringBuilder();
-        foreach (byte b in bytes) sb.Append(b is >= 0x20 and < 0x7F and not (byte)'\\' ? ((char)b).ToString() : $"\\x{b:X2}");
-        return sb.ToString();
-    }
 }

@@ -26,6 +26,11 @@ internal static class ZipArchiveWriter
                 Stat.Kind.Symlink => 0xA000,
                 _ => 0,
             };
+            if (Paths.NameCodec.HasRawBytes(e.RelativePath))
+            {
+                tracker.Error(e.RelativePath, "the name is not UTF-8: zip cannot carry it exactly (tar can)", options);
+                continue;
+            }
             if (typeBits == 0)
             {
                 tracker.Error(e.RelativePath, "special files cannot be stored in zip", options);

@@ -10,10 +10,8 @@ namespace RestoreTools.Engine.Native;
 /// </summary>
 public static unsafe class DirectoryEntries
 {
-    /// <summary>One name of a folder: its bytes as the filesystem holds them, and their text where they are UTF-8.</summary>
-    public readonly record struct Name(byte[] Bytes, string? Text);
-
-    private static readonly UTF8Encoding Strict = new(false, throwOnInvalidBytes: true);
+    /// <summary>One name of a folder: its bytes as the filesystem holds them, and the engine's string for them (NameCodec).</summary>
+    public readonly record struct Name(byte[] Bytes, string Text);
 
     /// <summary>Lazy: the folder is opened at the first MoveNext (and its open error thrown there), closed at Dispose.</summary>
     public static IEnumerable<Name> Read(string path)
@@ -38,10 +36,7 @@ public static unsafe class DirectoryEntries
                     var bytes = buf.AsSpan(nameStart, end - nameStart).ToArray();
                     off += reclen;
                     if (bytes is [(byte)'.'] or [(byte)'.', (byte)'.']) continue;
-                    string? text;
-                    try { text = Strict.GetString(bytes); }
-                    catch (DecoderFallbackException) { text = null; }
-                    yield return new Name(bytes, text);
+                    yield return new Name(bytes, Paths.NameCodec.Decode(bytes));
                 }
             }
         }

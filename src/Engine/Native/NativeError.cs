@@ -27,6 +27,8 @@ internal static unsafe class Sys
     /// <summary>Runs call with target as a NUL-terminated UTF-8 string.</summary>
     public static byte[] Z(string s)
     {
+        // A name from an image may hold bytes that are not UTF-8 (NameCodec): they go back as those bytes.
+        if (Paths.NameCodec.HasRawBytes(s)) return [.. Paths.NameCodec.Encode(s), 0];
         var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(s) + 1];
         System.Text.Encoding.UTF8.GetBytes(s, bytes);
         return bytes;

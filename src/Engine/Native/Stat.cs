@@ -65,6 +65,6 @@ public static unsafe class Stat
             }
         });
         if (n < 0) throw new NativeException("readlink", (int)-n, path);
-        return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);
+        return Paths.NameCodec.Decode(buf.AsSpan(0, (int)n));
     }
 }

@@ -35,6 +35,17 @@ public static class ConfinedResolver
 
             string candidate = Path.Combine(root, Path.Combine([.. resolved, seg]));
             var kind = Stat.Lstat(candidate);
+            // A name shown as \xHH (bytes that are not UTF-8) is looked up as written first, then as its bytes.
+            if (kind == Stat.Kind.Missing && NameCodec.Parse(seg) is { } raw)
+            {
+                string rawCandidate = Path.Combine(root, Path.Combine([.. resolved, raw]));
+                if (Stat.Lstat(rawCandidate) is var rawKind && rawKind != Stat.Kind.Missing)
+                {
+                    seg = raw;
+                    candidate = rawCandidate;
+                    kind = rawKind;
+                }
+            }
             if (kind == Stat.Kind.Missing)
                 throw new RestoreException(RestoreErrorCode.ItemNotFound, $"'{displayPath}' not found: '{seg}' does not exist", displayPath);
 
@@ -55,6 +66,6 @@ public static class ConfinedResolver
             resolved.Add(seg);
         }
         string local = resolved.Count == 0 ? root : Path.Combine(root, Path.Combine([.. resolved]));
-        return (local, "/" + string.Join('/', resolved));
+        return (local, "/" + string.Join('/', resolved.Select(NameCodec.Display)));
     }
 }

@@ -25,7 +25,7 @@ public sealed class HostileCorpus : IDisposable
     /// <summary>Entries below partition 1's root as find counts them on a read-only mount of our own.</summary>
     public long Part1EntryCount { get; }
 
-    /// <summary>Of those, the entries whose names are not UTF-8 (nonutf8/): listed once names are carried as bytes (issue 11).</summary>
+    /// <summary>Of those, the entries in nonutf8/, whose names are not UTF-8 (listed with their bytes as \\xHH).</summary>
     public long Part1NonUtf8Count { get; }
 
     /// <summary>sha256 of the sparse files that hold data, read on that same mount.</summary>
