@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+using RestoreTools.Engine.Partitions;
+
+namespace RestoreTools.Tests.Unit.Fuzz;
+
+/// <summary>Minimal hand-made disks for the regression tests of what the fuzzer found: each one bug class, nothing else.</summary>
+public static class CraftedDisks
+{
+    /// <summary>
+    /// A protective MBR and a primary GPT (512-byte sectors, valid CRCs) whose entries are given as
+    /// (first LBA, last LBA); the disk is declared <paramref name="diskBytes"/> long.
+    /// </summary>
+    public static FuzzDisk Gpt(long diskBytes, uint entryCount, params (long First, long Last)[] entries)
+    {
+        const int Ss = 512;
+        var mbr = new byte[Ss];
+        mbr[0x1be + 4] = 0xee;
+        BinaryPrimitives.WriteUInt32LittleEndian(mbr.AsSpan(0x1be + 8), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(mbr.AsSpan(0x1be + 12), uint.MaxValue);
+        mbr[510] = 0x55; mbr[511] = 0xaa;
+
+        var array = new byte[entryCount * 128];
+        var linux = Guid.Parse(PartitionTypes.LinuxFilesystem).ToByteArray();
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var e = array.AsSpan(i * 128, 128);
+            linux.CopyTo(e);
+            Guid.NewGuid().ToByteArray().CopyTo(e[16..]);
+            BinaryPrimitives.WriteInt64LittleEndian(e[32..], entries[i].First);
+            BinaryPrimitives.WriteInt64LittleEndian(e[40..], entries[i].Last);
+        }
+
+        long lastLba = diskBytes / Ss - 1;
+        var h = new byte[Ss];
+        "EFI PART"u8.CopyTo(h);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(8), 0x00010000);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(12), 92);
+        BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(24), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(32), lastLba);
+        BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(40), 34);
+        BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(48), lastLba - 33);
+        Guid.NewGuid().ToByteArray().CopyTo(h, 56);
+        BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(72), 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(80), entryCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(84), 128);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(88), Crc32.Compute(array));
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(16), Crc32.Compute(h.AsSpan(0, 92)));
+
+        var d = new FuzzDisk { DeclaredLength = diskBytes };
+        d.Segments.Add((0, mbr));
+        d.Segments.Add((Ss, h));
+        d.Segments.Add((2 * Ss, array));
+        return d;
+    }
+
+    /// <summary>An NTFS boot sector that passes every BPB check but puts $MFT at a cluster whose byte offset overflows.</summary>
+    public static FuzzDisk NtfsMftBeyondLong()
+    {
+        var bs = new byte[512];
+        bs[0] = 0xeb; bs[1] = 0x52; bs[2] = 0x90;
+        "NTFS    "u8.CopyTo(bs.AsSpan(3));
+        BinaryPrimitives.WriteUInt16LittleEndian(bs.AsSpan(11), 512);
+        bs[13] = 8;                                                           // sectors per cluster
+        bs[21] = 0xf8;
+        BinaryPrimitives.WriteUInt64LittleEndian(bs.AsSpan(40), ulong.MaxValue);   // number_of_sectors
+        BinaryPrimitives.WriteUInt64LittleEndian(bs.AsSpan(48), 1UL << 60);        // mft_cluster: * 4096 > long.MaxValue
+        BinaryPrimitives.WriteUInt64LittleEndian(bs.AsSpan(56), 2);
+        bs[64] = 0xf6;                                                        // 1 KiB MFT records
+        bs[510] = 0x55; bs[511] = 0xaa;
+        var d = new FuzzDisk { DeclaredLength = 1 << 20 };
+        d.Segments.Add((0, bs));
+        return d;
+    }
+
+    /// <summary>
+    /// A 64 MiB ZFS member (four uberblocks in label 0) whose nvlist ends with a "name" pair that claims
+    /// to fit but whose value lies past the 4 KiB that are read.
+    /// </summary>
+    public static FuzzDisk ZfsNameAtEndOfNvlist()
+    {
+        var ring = new byte[4 * 1024];
+        for (int i = 0; i < 4; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(ring.AsSpan(i * 1024), 0x00bab10c);
+            BinaryPrimitives.WriteUInt64LittleEndian(ring.AsSpan(i * 1024 + 8), 5000);
+        }
+        var nv = new byte[4096];
+        int pos = 12;
+        BinaryPrimitives.WriteUInt32BigEndian(nv.AsSpan(pos), 4096 - 12 - 16);   // a filler pair up to the last 16 bytes
+        BinaryPrimitives.WriteUInt32BigEndian(nv.AsSpan(pos + 8), 1);
+        nv[pos + 12] = (byte)'x';
+        pos = 4096 - 16;
+        BinaryPrimitives.WriteUInt32BigEndian(nv.AsSpan(pos), 16);                // "name": size 16, name length 4, no room for a value
+        BinaryPrimitives.WriteUInt32BigEndian(nv.AsSpan(pos + 8), 4);
+        "name"u8.CopyTo(nv.AsSpan(pos + 12));
+        var d = new FuzzDisk { DeclaredLength = 64L * 1024 * 1024 };
+        d.Segments.Add((16 * 1024, nv));
+        d.Segments.Add((128 * 1024, ring));
+        return d;
+    }
+}
