@@ -66,11 +66,13 @@ public sealed class ZfsProbe : SuperblockProbe
         {
             uint nvpSize = Be32(p, pos), nameLen = Be32(p, pos + 8);
             if (nvpSize == 0) break;
-            long avail = (long)nvpSize - nameLen - 12;
+            // The name is padded to 4 bytes: count the padding, or a value may end past the pair (and the buffer).
+            long nameSize = ((long)nameLen + 3) & ~3L;
+            long avail = (long)nvpSize - nameSize - 12;
             if (left < nvpSize || avail < 0) break;
-            int nameSize = (int)((nameLen + 3) & ~3u);
-            int nameAt = pos + 12, valueAt = nameAt + nameSize;
+            int nameAt = pos + 12, valueAt = nameAt + (int)nameSize;
             string key = Encoding.ASCII.GetString(p, nameAt, (int)Math.Min(nameLen, 64));
+            if (key is "name" or "guid" or "pool_guid" && valueAt + 16 > p.Length) break;   // the value must lie in what was read
             if (key == "name")
             {
                 uint type = Be32(p, valueAt), strLen = Be32(p, valueAt + 8);
