@@ -6,12 +6,14 @@ using RestoreTools.Tests.Unit.Fuzz;
 //   afl                                                       one afl++ target process (SharpFuzz)
 //   replay FILE...                                            run saved inputs again and say how each went
 //   pack [--4k] [--head BYTES] [--tail BYTES] IMAGE OUT       pack a real image into a seed
+//   synth OUTDIR                                              seeds of LVM, MD and ZFS (no working tools here)
 return args.FirstOrDefault() switch
 {
     "run" => Commands.Run(args[1..]),
     "afl" => Commands.Afl(),
     "replay" => Commands.Replay(args[1..]),
     "pack" => Commands.Pack(args[1..]),
+    "synth" => Commands.Synth(args[1..]),
     _ => Commands.Usage(),
 };
 
@@ -113,6 +115,41 @@ internal static class Commands
         }
         catch (Exception e) { table = $"{e.GetType().Name}: {e.Message}"; }
         return $"{table}; {string.Join(", ", fs)}";
+    }
+
+    /// <summary>
+    /// mdadm and pvcreate want block devices the kernel here cannot give them (no md driver) and Debian
+    /// has no ZFS tools: these seeds use the unit tests' headers, written from the formats' definitions.
+    /// </summary>
+    public static int Synth(string[] argv)
+    {
+        if (argv.Length != 1) return Usage();
+        string work = Directory.CreateTempSubdirectory("rt-fuzz-synth-").FullName;
+        try
+        {
+            const long Size = 8L << 20, ZfsSize = 64L << 20;
+            var made = new (string Name, long Size, Action<string> Write)[]
+            {
+                ("lvm", Size, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteLvmLabel(p)),
+                ("md090", Size, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteMd090(p, Size)),
+                ("md10", Size, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteMd1(p, Size, 0, "host:md10")),
+                ("md11", Size, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteMd1(p, Size, 1, "host:md11")),
+                ("md12", Size, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteMd1(p, Size, 2, "host:md12")),
+                ("zfs", ZfsSize, p => RestoreTools.Tests.Unit.FileSystems.SyntheticImages.WriteZfsLabels(p, "tank")),
+            };
+            foreach (var (name, size, write) in made)
+            {
+                string img = Path.Combine(work, name + ".img");
+                RestoreTools.Tests.Unit.FileSystems.ProbeTestSupport.CreateSparse(img, size);
+                write(img);
+                var disk = FuzzDisk.Pack(File.ReadAllBytes(img), false);
+                string outFile = Path.Combine(argv[0], $"synth-{name}.bin");
+                File.WriteAllBytes(outFile, disk.Encode());
+                Console.WriteLine($"{outFile}: {new FileInfo(outFile).Length} bytes");
+            }
+        }
+        finally { Directory.Delete(work, true); }
+        return 0;
     }
 
     public static int Pack(string[] argv)

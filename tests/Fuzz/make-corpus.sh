@@ -103,4 +103,6 @@ pack --head 1048576 btrfs.img "$out/fs-btrfs.bin"
 # LUKS: the header and JSON areas only, not the random key material.
 pack --head 65536 --tail 0 luks1.img "$out/fs-luks1.bin"
 pack --head 65536 --tail 0 luks2.img "$out/fs-luks2.bin"
+# LVM, MD and ZFS: hand-built headers (the tools want block devices or are not in Debian).
+"${fuzz[@]}" synth "$out"
 ls -l "$out" | awk 'NR > 1 { n++; s += $5 } END { print n " seeds, " s " bytes" }'
