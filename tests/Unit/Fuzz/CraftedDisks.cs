@@ -98,4 +98,18 @@ public static class CraftedDisks
         d.Segments.Add((128 * 1024, ring));
         return d;
     }
+
+    /// <summary>An LVM2 label (valid CRC) in sector 1 whose pv_header offset is near 2^32, so offset + 32 wraps.</summary>
+    public static FuzzDisk LvmHugePvOffset()
+    {
+        var label = new byte[512];
+        "LABELONE"u8.CopyTo(label);
+        BinaryPrimitives.WriteUInt64LittleEndian(label.AsSpan(8), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(label.AsSpan(20), 0xFFFFFFF0);
+        "LVM2 001"u8.CopyTo(label.AsSpan(24));
+        var d = new FuzzDisk { DeclaredLength = 1 << 20 };
+        d.Segments.Add((512, label));
+        ChecksumFixer.Fix(d);
+        return d;
+    }
 }

@@ -87,4 +87,14 @@ public sealed class ParserFuzzTests
         Assert.Equal("zfs_member", fs?.Type);
         Assert.Null(fs!.Label);
     }
+
+    /// <summary>Bug class: a 32-bit header offset plus a length wrapping around (LVM pv_header offset).</summary>
+    [Fact]
+    public void LvmPvHeaderOffsetNear4G_IsNotLvm()
+    {
+        var disk = CraftedDisks.LvmHugePvOffset();
+        var o = FuzzTarget.Run(disk.Reader());
+        Assert.True(o.Verdict == FuzzVerdict.Clean, $"{o.Verdict} in {o.Where}: {o.Error}");
+        Assert.Null(new RestoreTools.Engine.FileSystems.LvmProbe().Probe(disk.Reader()));
+    }
 }
