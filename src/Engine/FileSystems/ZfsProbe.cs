@@ -28,11 +28,12 @@ public sealed class ZfsProbe : SuperblockProbe
         int found = 0;
         ulong version = 0;
         long labelOffset = 0;
+        // One ring buffer for the four labels: the probe runs on every partition of a disk.
+        var ring = new byte[UberblockCount * UberblockSize];
         foreach (long off in labels)
         {
             if (off < 0) continue;
-            byte[]? ring = device.TryRead(off + UberblockRing, UberblockCount * UberblockSize);
-            if (ring is null) return null;
+            if (!ReadExactly(device, off + UberblockRing, ring)) return null;
             for (int i = 0; i < UberblockCount; i++)
             {
                 ulong magic = Le64(ring, i * UberblockSize);             // ub_magic, native (little-endian) or byte-swapped
@@ -47,6 +48,18 @@ public sealed class ZfsProbe : SuperblockProbe
         var (name, poolGuid) = ReadNvlist(device, labelOffset + NvlistOffset);
         return new FileSystemInfo("zfs_member", name, poolGuid?.ToString(CultureInfo.InvariantCulture),
             version.ToString(CultureInfo.InvariantCulture)) { IsMountable = false };
+    }
+
+    private static bool ReadExactly(IBlockReader device, long offset, byte[] buffer)
+    {
+        if (offset < 0 || offset + buffer.Length > device.Length) return false;
+        for (int done = 0; done < buffer.Length;)
+        {
+            int n = device.ReadAt(offset + done, buffer.AsSpan(done));
+            if (n <= 0) return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>

@@ -112,4 +112,29 @@ public static class CraftedDisks
         ChecksumFixer.Fix(d);
         return d;
     }
+
+    /// <summary>
+    /// The most work one FAT32 boot sector can ask of the label search: 4 KiB sectors, 128-sector
+    /// (512 KiB) clusters and a root-directory chain that loops on itself, at byte <paramref name="at"/>.
+    /// </summary>
+    public static void AddLoopingFat32(FuzzDisk d, long at)
+    {
+        var bs = new byte[4096];
+        bs[0] = 0xeb; bs[1] = 0x58; bs[2] = 0x90;
+        "mkfs.fat"u8.CopyTo(bs.AsSpan(3));
+        BinaryPrimitives.WriteUInt16LittleEndian(bs.AsSpan(11), 4096);    // bytes per sector
+        bs[13] = 128;                                                      // sectors per cluster
+        BinaryPrimitives.WriteUInt16LittleEndian(bs.AsSpan(14), 32);      // reserved sectors
+        bs[16] = 2;                                                        // FATs
+        bs[21] = 0xf8;
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(32), 1 << 20); // sectors
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(36), 64);      // sectors per FAT
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(44), 2);       // root cluster
+        "FAT32   "u8.CopyTo(bs.AsSpan(0x52));
+        bs[510] = 0x55; bs[511] = 0xaa;
+        var fat = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(fat.AsSpan(8), 2);       // cluster 2 -> cluster 2
+        d.Segments.Add((at, bs));
+        d.Segments.Add((at + 32 * 4096, fat));
+    }
 }

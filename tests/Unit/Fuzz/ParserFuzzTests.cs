@@ -97,4 +97,23 @@ public sealed class ParserFuzzTests
         Assert.True(o.Verdict == FuzzVerdict.Clean, $"{o.Verdict} in {o.Where}: {o.Error}");
         Assert.Null(new RestoreTools.Engine.FileSystems.LvmProbe().Probe(disk.Reader()));
     }
+
+    /// <summary>
+    /// Bug class: work multiplied by partitions. A GPT of 256 partitions that all start on one hostile
+    /// superblock makes every probe run 256 times; each probe's reads must be small and bounded.
+    /// </summary>
+    [Fact]
+    public void ManyPartitionsOnOneHostileSuperblock_StayWithinTheLimits()
+    {
+        var entries = Enumerable.Range(0, GptTable.MaxPartitions).Select(_ => (2048L, 2048L + (128L << 20) / 512 - 1)).ToArray();
+        var disk = CraftedDisks.Gpt(256L << 20, 256, entries);
+        CraftedDisks.AddLoopingFat32(disk, 2048 * 512);
+        var reader = disk.Reader();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var o = FuzzTarget.Run(reader);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(o.Verdict == FuzzVerdict.Clean, $"{o.Verdict} in {o.Where}: {o.Error}");
+        Assert.True(allocated < 256L << 20, $"{allocated >> 20} MiB allocated");
+        Assert.True(((FuzzDiskReader)reader).BytesRead < 256L << 20, $"{((FuzzDiskReader)reader).BytesRead >> 20} MiB read");
+    }
 }
