@@ -137,4 +137,34 @@ public static class CraftedDisks
         d.Segments.Add((at, bs));
         d.Segments.Add((at + 32 * 4096, fat));
     }
+
+    /// <summary>
+    /// A valid exFAT boot region (512-byte sectors and clusters) whose root directory is two clusters of
+    /// file entries chained in a loop: no end-of-directory entry and no label, ever.
+    /// </summary>
+    public static FuzzDisk ExfatLoopingRoot()
+    {
+        var bs = new byte[512];
+        bs[0] = 0xeb; bs[1] = 0x76; bs[2] = 0x90;
+        "EXFAT   "u8.CopyTo(bs.AsSpan(3));
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(80), 24);      // FatOffset
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(84), 8);       // FatLength
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(88), 32);      // ClusterHeapOffset
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(92), 100);     // ClusterCount
+        BinaryPrimitives.WriteUInt32LittleEndian(bs.AsSpan(96), 2);       // FirstClusterOfRootDirectory
+        bs[104] = 0; bs[105] = 1;                                          // revision 1.0
+        bs[108] = 9; bs[109] = 0; bs[110] = 1;                             // 512-byte sectors, 1 sector a cluster, 1 FAT
+        bs[510] = 0x55; bs[511] = 0xaa;
+        var fat = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(fat.AsSpan(8), 3);       // 2 -> 3
+        BinaryPrimitives.WriteUInt32LittleEndian(fat.AsSpan(12), 2);      // 3 -> 2
+        var root = new byte[1024];
+        for (int i = 0; i < root.Length; i += 32) root[i] = 0x85;          // file entries
+        var d = new FuzzDisk { DeclaredLength = 1 << 20 };
+        d.Segments.Add((0, bs));
+        d.Segments.Add((24 * 512, fat));
+        d.Segments.Add((32 * 512, root));
+        ChecksumFixer.Fix(d);
+        return d;
+    }
 }

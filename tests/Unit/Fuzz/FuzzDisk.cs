@@ -140,6 +140,9 @@ public sealed class FuzzDiskReader : IBlockReader
     /// <summary>Bytes handed out so far: a parser that reads without end shows here before the clock says so.</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Reads so far: each one is a pread on a real disk.</summary>
+    public long ReadCalls { get; private set; }
+
     public int ReadAt(long offset, Span<byte> buffer)
     {
         if (offset < 0) throw new ArgumentOutOfRangeException(nameof(offset), "negative read offset");
@@ -153,6 +156,7 @@ public sealed class FuzzDiskReader : IBlockReader
             if (s < e) data.AsSpan((int)(s - start), (int)(e - s)).CopyTo(buffer[(int)(s - offset)..]);
         }
         BytesRead += buffer.Length;
+        ReadCalls++;
         return buffer.Length;
     }
 }

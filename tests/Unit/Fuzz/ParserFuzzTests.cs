@@ -116,4 +116,15 @@ public sealed class ParserFuzzTests
         Assert.True(allocated < 256L << 20, $"{allocated >> 20} MiB allocated");
         Assert.True(((FuzzDiskReader)reader).BytesRead < 256L << 20, $"{((FuzzDiskReader)reader).BytesRead >> 20} MiB read");
     }
+
+    /// <summary>Bug class: a directory walk that never ends (exFAT root chain looping, read 32 bytes at a time).</summary>
+    [Fact]
+    public void ExfatLoopingRootDirectory_EndsAfterAFewReads()
+    {
+        var reader = (FuzzDiskReader)CraftedDisks.ExfatLoopingRoot().Reader();
+        var fs = new RestoreTools.Engine.FileSystems.ExfatProbe().Probe(reader);
+        Assert.Equal("exfat", fs?.Type);
+        Assert.Null(fs!.Label);
+        Assert.True(reader.ReadCalls < 50, $"{reader.ReadCalls} reads");
+    }
 }
