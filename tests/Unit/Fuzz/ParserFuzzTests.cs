@@ -10,10 +10,13 @@ namespace RestoreTools.Tests.Unit.Fuzz;
 public sealed class ParserFuzzTests
 {
     [Fact]
-    public void SeedCorpusIsReadCleanly()
+    public void SeedCorpusAndAflQueueAreReadCleanly()
     {
-        var corpus = FuzzCorpus.Load(FuzzCorpus.DefaultDirectory());
+        string dir = FuzzCorpus.DefaultDirectory();
+        var corpus = FuzzCorpus.Load(dir);
         Assert.True(corpus.Count >= 20, $"only {corpus.Count} seeds");
+        string queue = Path.Combine(Path.GetDirectoryName(dir)!, "afl-queue");
+        if (Directory.Exists(queue)) corpus.AddRange(FuzzCorpus.Load(queue));
         foreach (var (name, disk) in corpus)
         {
             var o = FuzzTarget.Run(disk.Reader());
