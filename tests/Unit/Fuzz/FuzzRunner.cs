@@ -40,6 +40,7 @@ public sealed class FuzzRunner(IReadOnlyList<FuzzDisk> corpus, int seed, string?
 
     private long _startedTicks;      // Stopwatch ticks when the current input began, 0 between inputs
     private byte[] _current = [];
+    private byte[] _slowest = [];
 
     public FuzzStats Run(long maxInputs, TimeSpan duration, Action<string>? progress = null)
     {
@@ -72,6 +73,12 @@ public sealed class FuzzRunner(IReadOnlyList<FuzzDisk> corpus, int seed, string?
             stop.Cancel();
             stats.Elapsed = clock.Elapsed;
         }
+        // Not a finding below the hang limit, but the input to look at first when it grows.
+        if (findingsDir is not null && _slowest.Length > 0)
+        {
+            Directory.CreateDirectory(findingsDir);
+            File.WriteAllBytes(Path.Combine(findingsDir, "slowest.bin"), _slowest);
+        }
         return stats;
     }
 
@@ -100,7 +107,11 @@ public sealed class FuzzRunner(IReadOnlyList<FuzzDisk> corpus, int seed, string?
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         stats.Inputs++;
         stats.MaxAllocated = Math.Max(stats.MaxAllocated, allocated);
-        if (took > stats.Slowest) stats.Slowest = took;
+        if (took > stats.Slowest)
+        {
+            stats.Slowest = took;
+            _slowest = input;
+        }
 
         switch (outcome.Verdict)
         {
