@@ -30,7 +30,7 @@ public sealed class FuzzMutator(Random rng, IReadOnlyList<FuzzDisk> corpus)
     private void MutateOnce(FuzzDisk d)
     {
         if (d.Segments.Count == 0) d.Segments.Add((0, new byte[512]));
-        switch (rng.Next(20))
+        switch (rng.Next(24))
         {
             case 0 or 1 or 2 or 3:
                 FlipBit(d); break;
@@ -55,7 +55,7 @@ public sealed class FuzzMutator(Random rng, IReadOnlyList<FuzzDisk> corpus)
             case 18:
                 CutSegment(d); break;
             default:
-                SetInt(d); break;
+                SetField(d); break;
         }
     }
 
@@ -107,6 +107,24 @@ public sealed class FuzzMutator(Random rng, IReadOnlyList<FuzzDisk> corpus)
             case 4: if (be) BinaryPrimitives.WriteUInt32BigEndian(b, (uint)v); else BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)v); break;
             default: if (be) BinaryPrimitives.WriteUInt64BigEndian(b, v); else BinaryPrimitives.WriteUInt64LittleEndian(b, v); break;
         }
+    }
+
+    /// <summary>
+    /// A known header field (see <see cref="HeaderFields"/>) set to a boundary value, relative to the
+    /// disk or to where one of the segments starts (a partition's superblock); laid over as a new segment.
+    /// </summary>
+    private void SetField(FuzzDisk d)
+    {
+        var (offset, width, bigEndian) = HeaderFields.All[rng.Next(HeaderFields.All.Length)];
+        long length = d.Length;
+        long @base = 0;
+        if (rng.Next(3) == 0 && d.Segments.Count > 0 && FuzzDisk.Place(d.Segments[rng.Next(d.Segments.Count)].Offset, length) is { } at)
+            @base = at & ~511L;
+        ulong v = rng.Next(4) == 0 ? (ulong)rng.NextInt64() : InterestingInts[rng.Next(InterestingInts.Length)];
+        var b = new byte[width];
+        for (int i = 0; i < width; i++)
+            b[bigEndian ? width - 1 - i : i] = (byte)(v >> (8 * i));
+        if (d.Segments.Count < 200) d.Segments.Add((@base + offset, b));
     }
 
     private void RandomRun(FuzzDisk d)
