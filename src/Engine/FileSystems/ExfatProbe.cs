@@ -8,7 +8,7 @@ public sealed class ExfatProbe : SuperblockProbe
 {
     private const byte EntryEod = 0x00, EntryLabel = 0x83;
     private const uint FirstDataCluster = 2, LastDataCluster = 0x0FFFFFF6;
-    private const int EntrySize = 32;
+    private const int EntrySize = 32, MaxEntries = 10000, ReadBlock = 4096;
 
     protected override FileSystemInfo? ProbeCore(IBlockReader device)
     {
@@ -54,14 +54,26 @@ public sealed class ExfatProbe : SuperblockProbe
         long clusterSize = 1L << (bpsShift + spcShift);
         long ClusterOffset(uint c) => (heapOffset + ((long)(c - 2) << spcShift)) << bpsShift;
         long offset = ClusterOffset(cluster);
-        for (int i = 0; i < 10000; i++)
+        // Entries are read a block at a time into one buffer: the probe runs on every partition, and
+        // 10000 separate 32-byte reads each was the most a hostile root directory could ask of it.
+        var block = new byte[ReadBlock];
+        long blockStart = -1, blockEnd = -1;
+        var seen = new HashSet<uint> { cluster };
+        for (int i = 0; i < MaxEntries; i++)
         {
-            byte[]? entry = device.TryRead(offset, EntrySize);
-            if (entry is null || entry[0] == EntryEod) return null;
+            if (offset < blockStart || offset + EntrySize > blockEnd)
+            {
+                int want = (int)Math.Min(ReadBlock, clusterSize - offset % clusterSize);
+                if (!ReadExactly(device, offset, block.AsSpan(0, want))) return null;
+                blockStart = offset;
+                blockEnd = offset + want;
+            }
+            var entry = block.AsSpan((int)(offset - blockStart), EntrySize);
+            if (entry[0] == EntryEod) return null;
             if (entry[0] == EntryLabel)
             {
                 int chars = Math.Min(entry[1] * 2, 22);                  // CharacterCount, at most 11 UTF-16 units
-                return Utf16Label(entry.AsSpan(2, chars), bigEndian: false);
+                return Utf16Label(entry.Slice(2, chars), bigEndian: false);
             }
             offset += EntrySize;
             if (offset % clusterSize == 0)
@@ -69,10 +81,23 @@ public sealed class ExfatProbe : SuperblockProbe
                 byte[]? next = device.TryRead(((long)fatOffset << bpsShift) + (long)cluster * 4, 4);
                 if (next is null) return null;
                 cluster = Le32(next, 0);
-                if (cluster < FirstDataCluster || cluster > LastDataCluster) return null;
+                if (cluster < FirstDataCluster || cluster > LastDataCluster || !seen.Add(cluster)) return null;
                 offset = ClusterOffset(cluster);
+                blockStart = blockEnd = -1;
             }
         }
         return null;
+    }
+
+    private static bool ReadExactly(IBlockReader device, long offset, Span<byte> buffer)
+    {
+        if (offset < 0 || offset + buffer.Length > device.Length) return false;
+        for (int done = 0; done < buffer.Length;)
+        {
+            int n = device.ReadAt(offset + done, buffer[done..]);
+            if (n <= 0) return false;
+            done += n;
+        }
+        return true;
     }
 }

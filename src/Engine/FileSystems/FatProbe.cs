@@ -8,6 +8,10 @@ public sealed class FatProbe : SuperblockProbe
 {
     private const uint Fat12Max = 0xFF4, Fat16Max = 0xFFF4, Fat32Max = 0x0FFFFFF6;
     private const int DirEntrySize = 32;
+    // Directory bytes the label search may read in all. blkid follows up to 100 root clusters, but a
+    // hostile BPB (512 KiB clusters, a chain looping on itself) then costs 50 MiB per probe, and the
+    // probe runs once per partition. A real label is among the first entries.
+    private const int MaxLabelSearchBytes = 256 * 1024;
 
     protected override FileSystemInfo? ProbeCore(IBlockReader device)
     {
@@ -51,7 +55,7 @@ public sealed class FatProbe : SuperblockProbe
         {
             // FAT12/16: the fixed root directory follows the FATs.
             long rootStart = (long)(reserved + fatSize) * sectorSize;
-            volLabel = SearchLabel(device, rootStart, dirEntries);
+            volLabel = SearchLabel(device, rootStart, Math.Min((int)dirEntries, MaxLabelSearchBytes / DirEntrySize));
             if (bs[38] == 0x29 || bs[38] == 0x28) serial = Serial(bs.AsSpan(39, 4));   // extended boot signature guards the serial
             version = clusterCount < Fat12Max ? "FAT12" : clusterCount < Fat16Max ? "FAT16" : null;
         }
@@ -63,11 +67,15 @@ public sealed class FatProbe : SuperblockProbe
             ulong entries = (ulong)fat32Length * sectorSize / 4;
             uint next = Le32(bs, 44);
             int maxLoop = 100;
+            long budget = MaxLabelSearchBytes;
+            var seen = new HashSet<uint>();
             while (next != 0 && next < entries && --maxLoop > 0)
             {
-                if (next < 2) break;
+                if (next < 2 || !seen.Add(next) || budget <= 0) break;       // a looping chain, or enough read
+                long chunk = Math.Min(bufSize, budget);
+                budget -= chunk;
                 long off = (startDataSect + (long)(next - 2) * clusterSize) * sectorSize;
-                volLabel = SearchLabel(device, off, (int)(bufSize / DirEntrySize));
+                volLabel = SearchLabel(device, off, (int)(chunk / DirEntrySize));
                 if (volLabel is not null) break;
                 byte[]? fatEntry = device.TryRead((long)reserved * sectorSize + (long)next * 4, 4);
                 if (fatEntry is null) break;

@@ -20,7 +20,7 @@ public sealed class LvmProbe : SuperblockProbe
             if (Crc(label.AsSpan(20)) != Le32(label, 16)) continue;      // crc_xl covers offset_xl to the sector end
 
             uint pvOffset = Le32(label, 20);                               // offset_xl: pv_header, relative to the label
-            if (pvOffset + IdLength > LabelSize) continue;
+            if (pvOffset > LabelSize - IdLength) continue;                // (pvOffset + IdLength would wrap for a huge offset)
             var id = label.AsSpan((int)pvOffset, IdLength);
             return new FileSystemInfo("LVM2_member", Uuid: FormatId(id), Version: "LVM2 001") { IsMountable = false };
         }

@@ -44,7 +44,9 @@ public sealed class NtfsProbe : SuperblockProbe
         ulong nrClusters = Le64(bs, 40) / sectorsPerCluster;              // number_of_sectors
         if (mftCluster > nrClusters || mftMirror > nrClusters) return null;
 
-        long mftOffset = checked((long)mftCluster * clusterSize);
+        // Both counts come from the boot sector: the $MFT record 3 must still lie at a byte offset a long can hold.
+        if (mftCluster > (ulong)((long.MaxValue - 4 * 65536L) / clusterSize)) return null;
+        long mftOffset = (long)mftCluster * clusterSize;
         byte[]? mft0 = device.TryRead(mftOffset, (int)mftRecordSize);
         if (mft0 is null || !Matches(mft0, 0, "FILE")) return null;     // $MFT's own record
 

@@ -28,11 +28,12 @@ public sealed class ZfsProbe : SuperblockProbe
         int found = 0;
         ulong version = 0;
         long labelOffset = 0;
+        // One ring buffer for the four labels: the probe runs on every partition of a disk.
+        var ring = new byte[UberblockCount * UberblockSize];
         foreach (long off in labels)
         {
             if (off < 0) continue;
-            byte[]? ring = device.TryRead(off + UberblockRing, UberblockCount * UberblockSize);
-            if (ring is null) return null;
+            if (!ReadExactly(device, off + UberblockRing, ring)) return null;
             for (int i = 0; i < UberblockCount; i++)
             {
                 ulong magic = Le64(ring, i * UberblockSize);             // ub_magic, native (little-endian) or byte-swapped
@@ -47,6 +48,18 @@ public sealed class ZfsProbe : SuperblockProbe
         var (name, poolGuid) = ReadNvlist(device, labelOffset + NvlistOffset);
         return new FileSystemInfo("zfs_member", name, poolGuid?.ToString(CultureInfo.InvariantCulture),
             version.ToString(CultureInfo.InvariantCulture)) { IsMountable = false };
+    }
+
+    private static bool ReadExactly(IBlockReader device, long offset, byte[] buffer)
+    {
+        if (offset < 0 || offset + buffer.Length > device.Length) return false;
+        for (int done = 0; done < buffer.Length;)
+        {
+            int n = device.ReadAt(offset + done, buffer.AsSpan(done));
+            if (n <= 0) return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>
@@ -66,11 +79,13 @@ public sealed class ZfsProbe : SuperblockProbe
         {
             uint nvpSize = Be32(p, pos), nameLen = Be32(p, pos + 8);
             if (nvpSize == 0) break;
-            long avail = (long)nvpSize - nameLen - 12;
+            // The name is padded to 4 bytes: count the padding, or a value may end past the pair (and the buffer).
+            long nameSize = ((long)nameLen + 3) & ~3L;
+            long avail = (long)nvpSize - nameSize - 12;
             if (left < nvpSize || avail < 0) break;
-            int nameSize = (int)((nameLen + 3) & ~3u);
-            int nameAt = pos + 12, valueAt = nameAt + nameSize;
+            int nameAt = pos + 12, valueAt = nameAt + (int)nameSize;
             string key = Encoding.ASCII.GetString(p, nameAt, (int)Math.Min(nameLen, 64));
+            if (key is "name" or "guid" or "pool_guid" && valueAt + 16 > p.Length) break;   // the value must lie in what was read
             if (key == "name")
             {
                 uint type = Be32(p, valueAt), strLen = Be32(p, valueAt + 8);

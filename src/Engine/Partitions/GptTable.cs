@@ -19,6 +19,9 @@ public static class GptTable
     // Refuse absurd entry arrays (the usual one is 128 x 128 bytes = 16 KiB).
     private const long MaxEntryArrayBytes = 32L * 1024 * 1024;
 
+    /// <summary>Linux's DISK_MAX_PARTS: a disk cannot have more partitions, whatever its entry array says.</summary>
+    public const int MaxPartitions = 256;
+
     private sealed record Header(
         long MyLba, long AlternateLba, long FirstUsableLba, long LastUsableLba,
         Guid DiskGuid, long EntriesLba, uint EntryCount, uint EntrySize, uint EntriesCrc);
@@ -201,11 +204,22 @@ public static class GptTable
             if (type == Guid.Empty) continue; // unused slot; numbering still advances as in Linux/sfdisk
 
             int number = i + 1;
+            if (parts.Count == MaxPartitions)
+            {
+                warnings.Add($"GPT has more than {MaxPartitions} partitions; the rest (from entry {number}) are ignored");
+                break;
+            }
             long firstLba = (long)BinaryPrimitives.ReadUInt64LittleEndian(e[32..]);
             long endLba = (long)BinaryPrimitives.ReadUInt64LittleEndian(e[40..]); // inclusive
             if (firstLba < 0 || endLba < firstLba)
             {
                 warnings.Add($"GPT entry {number}: bad range {firstLba}..{endLba}, skipped");
+                continue;
+            }
+            // Byte offsets must fit a long: the partition is probed and handed to BLKPG by bytes.
+            if (endLba >= long.MaxValue / ss)
+            {
+                warnings.Add($"GPT entry {number}: range {firstLba}..{endLba} is beyond any disk, skipped");
                 continue;
             }
             if (endLba > lastLba)
