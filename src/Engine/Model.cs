@@ -9,7 +9,14 @@ public sealed record RestoreDisk(
     string Source,               // "virtio" or "image"
     string? ImagePath,           // the backing file of an attached image
     string? PartitionTable,      // "gpt", "dos" or null
-    IReadOnlyList<string> BucketTypes);
+    IReadOnlyList<string> BucketTypes)
+{
+    /// <summary>A virtio disk's serial as qemu gave it (the name drops a .img.fidx suffix); null for an attached image.</summary>
+    public string? Serial { get; init; }
+
+    /// <summary>What reading the disk's partition table warned of (a GPT without its protective MBR, a damaged table): carried to remote clients.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>A mountable unit of a disk: a partition ("part"), the whole disk ("raw"), later LVs and pools.</summary>
 public sealed record RestoreBucket(
@@ -31,6 +38,12 @@ public sealed record RestoreBucket(
     public string? PartitionTypeName { get; init; }
     public string? PartitionName { get; init; }
     public string? PartitionUuid { get; init; }
+
+    /// <summary>What the user should know before trusting a listing: a dirty journal that this mount does not replay.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>A container of other buckets (an extended partition holds the logical ones): never mounted itself.</summary>
+    public bool IsContainer { get; init; }
 }
 
 public enum ResolvedKind { Root, Disk, BucketType, Bucket, Item }

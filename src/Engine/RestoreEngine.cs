@@ -31,6 +31,8 @@ public sealed class RestoreEngine : IRestoreEngine
         var stale = StaleStateCleaner.Clean(_options);
         if (stale.Unmounted + stale.LoopsCleared > 0)
             _options.Warning?.Invoke($"cleaned up after an earlier process: {stale.Unmounted} mounts, {stale.LoopsCleared} loop devices");
+        int exports = FuseImageExport.CleanStale(Path.Combine(Path.GetDirectoryName(_options.MountRoot)!, "fuse"), _options.Warning);
+        if (exports > 0) _options.Warning?.Invoke($"stopped {exports} image exports an earlier process left");
         _record = new OwnerRecord(_options);
         _images = new ImageAttachments(_options, _nodes, _record);
         _mounter = new Mounter(_options.MountRoot, _record);
@@ -238,12 +240,14 @@ public sealed class RestoreEngine : IRestoreEngine
     private RestoreBucket MountBucket(RestoreBucket bucket)
     {
         if (bucket.IsMounted) return bucket;
-        if (bucket.Device is null || (bucket.FileSystem is not null && bucket.Error is not null))
+        // A bucket with no signature is still tried with every type the kernel has; a container never is.
+        if (bucket.Device is null || bucket.IsContainer || (bucket.FileSystem is not null && bucket.Error is not null))
             throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: {bucket.Error ?? "it has no device"}", bucket.Path);
         string mountPoint = Path.Combine(_options.MountRoot, SafeSegment(bucket.Disk), bucket.Type,
             bucket.Component.Length == 0 ? "_" : bucket.Component);
         var fs = bucket.FileSystem;
         var record = _mounter.Mount(bucket.Path, bucket.Device, fs, mountPoint);
+        foreach (var w in bucket.Warnings) _options.Warning?.Invoke($"'{bucket.Path}': {w}");
         return bucket with { IsMounted = true, MountPoint = record.MountPoint };
     }
 
@@ -318,7 +322,12 @@ public sealed class RestoreEngine : IRestoreEngine
     {
         var d = ctx.Device;
         var types = ctx.Buckets(BucketCatalog.Kinds).Select(b => b.Type).Distinct().ToList();
-        return new RestoreDisk(d.Name, d.DevicePath, d.KernelName, d.Size, d.Source, d.ImagePath, ctx.Table.Table?.Label, types);
+        var (table, tableError) = ctx.Table;
+        return new RestoreDisk(d.Name, d.DevicePath, d.KernelName, d.Size, d.Source, d.ImagePath, table?.Label, types)
+        {
+            Serial = d.Serial,
+            Warnings = tableError is not null ? [$"partition table unreadable: {tableError}"] : table?.Warnings ?? [],
+        };
     }
 
     private RestoreBucket ToBucket(DiskContext ctx, BucketSource b)
@@ -333,6 +342,11 @@ public sealed class RestoreEngine : IRestoreEngine
             PartitionTypeName = b.PartitionTypeName,
             PartitionName = b.PartitionName,
             PartitionUuid = b.PartitionUuid,
+            IsContainer = b.IsContainer,
+            // The host mounts without replay (noload, on a read-only loop): recent files may be missing.
+            Warnings = b.FileSystem is { JournalDirty: true } fs
+                ? [$"its {fs.Type} journal holds changes not yet written in place (a backup of a running VM): the image is only read, so they are not replayed, and files written just before the backup may be missing or old"]
+                : [],
         };
     }
 

@@ -139,6 +139,22 @@ Describe 'The same answers through the agent as locally' {
     }
 }
 
+Describe 'Warnings through the agent' {
+    It 'warns of a GPT without its protective MBR, as the local engine does' {
+        $img = Join-Path $Work 'noprot.img'
+        & truncate -s 16M $img
+        "label: gpt`nsize=8MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4`n" | & sfdisk -q --no-reread --no-tell-kernel $img | Out-Null
+        & dd if=/dev/zero of=$img bs=512 count=1 conv=notrunc status=none
+        $null = Mount-RestoreImage -Session $S -Path $img -Name noprot
+        try {
+            $disk = Get-RestoreDisk -Session $S -Name noprot -WarningVariable warned -WarningAction SilentlyContinue
+            $disk.PartitionTable | Should -Be 'gpt'
+            ($warned -join "`n") | Should -Match "disk 'noprot': .*protective MBR"
+        }
+        finally { Dismount-RestoreImage -Session $S -Name noprot }
+    }
+}
+
 Describe 'Disconnect-RestoreAgent' {
     It 'closes the session; the image is unchanged' {
         $extra = Connect-RestoreAgent -Socket $Socket -TokenFile $TokenFile

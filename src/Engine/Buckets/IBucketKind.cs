@@ -26,4 +26,5 @@ internal sealed record BucketSource(string Type, string Component, string? Devic
     public string? PartitionTypeName { get; init; }
     public string? PartitionName { get; init; }
     public string? PartitionUuid { get; init; }
+    public bool IsContainer { get; init; }
 }

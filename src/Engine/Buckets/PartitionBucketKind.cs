@@ -58,9 +58,9 @@ internal sealed class PartitionBucketKind : IBucketKind
         catch (IOException ex) { error = $"partition {component} cannot be exposed as a device: {ex.Message}"; }
         var fs = isContainer ? null : disk.Probe(start, size);
         if (error is null && fs is null && !isContainer) error = "no known filesystem signature";
-        if (isContainer) error = "extended partition (a container of logical partitions)";
+        if (isContainer) error = "extended partition: it holds the logical partitions (5 and up), no filesystem";
         else if (fs is { IsMountable: false }) error = $"holds {fs.Type}, not a mountable filesystem";
-        return new BucketSource("part", component, path, size, fs, error) { Start = start };
+        return new BucketSource("part", component, path, size, fs, error) { Start = start, IsContainer = isContainer };
     }
 
     private static bool IsExtended(PartitionEntry p) => p.Type is "0x05" or "0x0f" or "0x85";

@@ -8,4 +8,8 @@ internal sealed record DiskDevice(
     string DevicePath,
     long Size,
     string Source,
-    string? ImagePath);
+    string? ImagePath)
+{
+    /// <summary>A virtio disk's serial as the VM's host set it (the name may drop a .img.fidx suffix or a clash).</summary>
+    public string? Serial { get; init; }
+}

@@ -10,6 +10,23 @@ public static class DiskNameMatcher
     public const int VirtioSerialLength = 20;
     private const string ArchiveSuffix = ".img.fidx";
 
+    /// <summary>
+    /// The name a serial gives its disk: as Proxmox names it, without a ".img.fidx" archive suffix
+    /// (serial drive-scsi0.img.fidx is disk drive-scsi0; the full name still finds it).
+    /// </summary>
+    public static string NameOf(string serial) =>
+        serial.Length > ArchiveSuffix.Length && serial.EndsWith(ArchiveSuffix, StringComparison.Ordinal) ? serial[..^ArchiveSuffix.Length] : serial;
+
+    /// <summary>The serial a virtio disk of that name gets: qemu keeps its first 20 bytes.</summary>
+    public static string SerialOf(string name)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(name);
+        if (bytes.Length <= VirtioSerialLength) return name;
+        int n = VirtioSerialLength;
+        while (n > 0 && (bytes[n] & 0xC0) == 0x80) n--; // never half a character
+        return System.Text.Encoding.UTF8.GetString(bytes, 0, n);
+    }
+
     public static IEnumerable<string> Candidates(string requested)
     {
         yield return requested;

@@ -11,7 +11,7 @@ namespace RestoreTools.Engine.Disks;
 /// </summary>
 internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver nodes, OwnerRecord record)
 {
-    private sealed record Attachment(DiskDevice Disk, LoopDevice Loop, string Marker);
+    private sealed record Attachment(DiskDevice Disk, LoopDevice Loop, string Marker, FuseImageExport? Export);
 
     private readonly Dictionary<string, Attachment> _byName = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reserved = new(StringComparer.Ordinal);
@@ -42,11 +42,20 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
                 throw new RestoreException(RestoreErrorCode.NameInUse, $"a disk named '{name}' already exists", name);
             _reserved.Add(name);
         }
+        FuseImageExport? export = null;
         try
         {
+            // qcow2, vmdk, vhdx, vdi and vhd are read through qemu's block layer (FUSE), never as raw bytes.
+            string format = ImageFormat.Detect(backing, imagePath);
+            if (format != ImageFormat.Raw)
+                export = FuseImageExport.Start(backing, format, Path.Combine(Path.GetDirectoryName(options.MountRoot)!, "fuse"), name, imagePath);
             string marker = "restoretools:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
             LoopDevice loop;
-            try { loop = LoopDevices.Attach(backing, marker, options.DevRoot); }
+            try
+            {
+                using var exported = export?.OpenRead();
+                loop = LoopDevices.Attach(exported ?? backing, marker, options.DevRoot);
+            }
             catch (NativeException ex)
             {
                 throw new RestoreException(RestoreErrorCode.AttachFailed, $"attaching '{imagePath}' failed: {ex.Message}", imagePath, ex);
@@ -59,7 +68,7 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
                 RemovePartitions(loop.Path, sysDir);
                 long sectors = Sysfs.ReadLong(Path.Combine(sysDir, "size")) ?? 0;
                 var disk = new DiskDevice(name, loop.KernelName, sysDir, nodes.Resolve(sysDir), sectors * 512, "image", full);
-                lock (_gate) _byName[name] = new Attachment(disk, loop, marker);
+                lock (_gate) _byName[name] = new Attachment(disk, loop, marker, export);
                 return disk;
             }
             catch
@@ -67,6 +76,11 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
                 try { loop.Detach(); record.LoopDetached(marker); } catch (NativeException) { }
                 throw;
             }
+        }
+        catch
+        {
+            export?.Dispose();
+            throw;
         }
         finally
         {
@@ -95,6 +109,7 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
             _byName.Remove(name);
         }
         record.LoopDetached(a.Marker);
+        a.Export?.Dispose();
     }
 
     internal static void RemovePartitions(string device, string sysDir)

@@ -31,6 +31,12 @@ public sealed record CopyOptions : ExportOptionsBase
 
     /// <summary>Overwrite existing files; without it an existing target is an error for that item.</summary>
     public bool Force { get; init; }
+
+    /// <summary>
+    /// Give copies their numeric owner and group, as cp -a and tar --same-owner do; only root can,
+    /// and only with it do setuid, setgid and sticky bits stay. Otherwise the user who copies owns them.
+    /// </summary>
+    public bool RestoreOwners { get; init; } = true;
 }
 
 /// <summary>Progress of an export or copy: what is done so far, and the total when known.</summary>

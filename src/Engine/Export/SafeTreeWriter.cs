@@ -20,7 +20,7 @@ internal sealed class SafeTreeWriter : IDisposable
     private readonly string _rootDisplay;
     private readonly ProgressTracker _tracker;
     private readonly CopyOptions _options;
-    private readonly bool _restoreOwners = FreeSpace.IsRoot;
+    private readonly bool _restoreOwners;
     // Open folders from the copy's root down to where the last entry went: depth-first entries
     // reuse them, and a folder's mode and mtime are set when the walk leaves it.
     private readonly List<(string Rel, DirectoryHandle Dir, TreeEntry? Entry)> _chain = [];
@@ -42,6 +42,7 @@ internal sealed class SafeTreeWriter : IDisposable
         }
         _tracker = tracker;
         _options = options;
+        _restoreOwners = options.RestoreOwners && FreeSpace.IsRoot;
     }
 
     /// <summary>Writes entries (the copy's root first, as "") to destinationRoot.</summary>

@@ -38,11 +38,12 @@ internal static class TarArchiveWriter
             byte[]? link = e.LinkTarget is null ? null : NameCodec.Encode(e.LinkTarget);
             int mode = e.Info.Mode & 0xFFF;
 
+            if (type == '0' && e.IsHardLink) type = '1'; // a hard link names the entry it shares its data with
             if (type != '0')
             {
                 writer.WriteHeader(type.Value, name, link, mode, e.Info.Uid, e.Info.Gid, 0, e.Info.Mtime);
                 if (type == '5') tracker.Directory();
-                else if (type == '2') tracker.Symlink();
+                else if (type is '2') tracker.Symlink();
                 else tracker.File();
                 continue;
             }

@@ -30,6 +30,8 @@ internal static class TreeWalker
         if (rootName.Length > 0) yield return root.Value;
         if (rootInfo.Kind != Stat.Kind.Directory) yield break;
 
+        // Files with several names: the first name met is the file, the others hard links to it (as tar and cp -a keep them).
+        var linked = new Dictionary<(ulong, ulong), string>();
         var stack = new Stack<(IEnumerator<DirectoryEntries.Name> Children, string Local, string Rel)>();
         var first = Open(localRoot, rootName, onError);
         if (first is null) yield break;
@@ -62,6 +64,12 @@ internal static class TreeWalker
                 if (info.Kind == Stat.Kind.Missing) continue;
                 var entry = Entry(local, childRel, info, onError);
                 if (entry is null) continue;
+                if (info.Kind == Stat.Kind.File && info.Links > 1)
+                {
+                    if (linked.TryGetValue((info.Device, info.Inode), out var firstName))
+                        entry = entry.Value with { LinkTarget = firstName, IsHardLink = true };
+                    else linked[(info.Device, info.Inode)] = childRel;
+                }
                 yield return entry.Value;
                 if (recurse && info.Kind == Stat.Kind.Directory && Open(local, childRel, onError) is { } sub)
                     stack.Push((sub, local, childRel));

@@ -9,6 +9,7 @@ public sealed class Ext4Probe : SuperblockProbe
     private const long SuperblockOffset = 1024;
     private const uint CompatHasJournal = 0x0004;
     private const uint IncompatJournalDev = 0x0008;
+    private const uint IncompatRecover = 0x0004;   // needs_recovery: the journal was not replayed
     private const uint RoCompatMetadataCsum = 0x0400;
     // What the ext2/ext3 drivers understood: anything beyond these makes the volume ext4.
     private const uint Ext2RoCompatSupported = 0x0001 | 0x0002 | 0x0004;   // sparse_super, large_file, btree_dir
@@ -41,6 +42,6 @@ public sealed class Ext4Probe : SuperblockProbe
         else if (!journal && (roCompat & ~Ext2RoCompatSupported) == 0 && (incompat & ~Ext2IncompatSupported) == 0) type = "ext2";
         else if (journal && (roCompat & ~Ext2RoCompatSupported) == 0 && (incompat & ~Ext3IncompatSupported) == 0) type = "ext3";
         else type = "ext4";
-        return new FileSystemInfo(type, label, uuid, version);
+        return new FileSystemInfo(type, label, uuid, version) { JournalDirty = journal && (incompat & IncompatRecover) != 0 };
     }
 }

@@ -7,6 +7,12 @@ public sealed record FileSystemInfo(string Type, string? Label = null, string? U
 {
     /// <summary>False for signatures that are not mountable filesystems (swap, LVM2_member, crypto_LUKS, ...).</summary>
     public bool IsMountable { get; init; } = true;
+
+    /// <summary>
+    /// The journal holds changes not yet written in place (a crash-consistent backup of a running
+    /// VM): a read-only mount without replay (noload) does not show them.
+    /// </summary>
+    public bool JournalDirty { get; init; }
 }
 
 /// <summary>Recognises one on-disk format from its superblock, without mounting.</summary>

@@ -12,6 +12,11 @@ public static unsafe class Stat
     {
         public DateTimeOffset Mtime => DateTimeOffset.FromUnixTimeSeconds(MtimeSeconds).AddTicks(MtimeNanoseconds / 100);
 
+        /// <summary>Device and inode (st_dev, st_ino) and link count: a file with several names is one hard-linked file.</summary>
+        public ulong Device { get; init; }
+        public ulong Inode { get; init; }
+        public long Links { get; init; } = 1;
+
         /// <summary>A regular file with fewer blocks than its size needs: worth asking SEEK_DATA where its data is.</summary>
         public bool MayBeSparse => Kind == Kind.File && Blocks >= 0 && Blocks * 512 < Size;
     }
@@ -49,7 +54,12 @@ public static unsafe class Stat
             _ => Kind.Other,
         };
         return new Info(kind, (int)(mode & 0xFFF), (long)(uint)st.st_uid, (long)(uint)st.st_gid, (long)st.st_size,
-            (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long)st.st_blocks);
+            (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long)st.st_blocks)
+        {
+            Device = (ulong)st.st_dev,
+            Inode = (ulong)st.st_ino,
+            Links = (long)(ulong)st.st_nlink,
+        };
     }
 
     /// <summary>A link's target of a path of any length. Targets are read up to PATH_MAX, as the kernel allows.</summary>

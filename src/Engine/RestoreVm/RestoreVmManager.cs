@@ -28,6 +28,11 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         }
         var dupes = images.GroupBy(i => i.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         if (dupes.Count > 0) throw new RestoreException(RestoreErrorCode.NameInUse, $"two images are named '{dupes[0]}'", dupes[0]);
+        // virtio keeps 20 bytes of a serial: two names alike in those would be one disk name inside the VM.
+        var cut = images.GroupBy(i => Disks.DiskNameMatcher.NameOf(Disks.DiskNameMatcher.SerialOf(i.Name))).FirstOrDefault(g => g.Count() > 1);
+        if (cut is not null)
+            throw new RestoreException(RestoreErrorCode.NameInUse,
+                $"images '{string.Join("' and '", cut.Select(i => i.Name))}' would both be disk '{cut.Key}' inside the VM: a virtio serial keeps its first {Disks.DiskNameMatcher.VirtioSerialLength} bytes; name them so that those differ", cut.First().Name);
         foreach (var f in new[] { options.Kernel, options.Initrd })
             if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
 

@@ -47,7 +47,9 @@ public sealed class GetRestoreBucketCommand : RestoreCmdlet
         foreach (var b in buckets)
         {
             if (typePattern is not null && !typePattern.IsMatch(b.Type)) continue;
-            if (written.Add(b.Path)) WriteObject(b);
+            if (!written.Add(b.Path)) continue;
+            foreach (var w in b.Warnings) WriteWarning($"'{b.Path}': {w}");
+            WriteObject(b);
         }
     }
 }

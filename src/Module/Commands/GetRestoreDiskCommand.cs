@@ -41,6 +41,11 @@ public sealed class GetRestoreDiskCommand : RestoreCmdlet
 
     private void Write(RestoreDisk disk)
     {
-        if (written.Add(disk.Name)) WriteObject(disk);
+        if (!written.Add(disk.Name)) return;
+        // Locally the engine raised these already (they come out with the cmdlet's other warnings);
+        // through an agent they arrive with the disk.
+        if (Session is not null)
+            foreach (var w in disk.Warnings) WriteWarning($"disk '{disk.Name}': {w}");
+        WriteObject(disk);
     }
 }

@@ -24,6 +24,9 @@ public sealed class MountRestoreBucketCommand : RestoreCmdlet
             Try(path, () =>
             {
                 var bucket = Engine.Mount(path);
+                // Locally the engine warned while mounting; through an agent the warnings come with the bucket.
+                if (Session is not null)
+                    foreach (var w in bucket.Warnings) WriteWarning($"'{bucket.Path}': {w}");
                 if (PassThru) WriteObject(bucket);
             });
         }

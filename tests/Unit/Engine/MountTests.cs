@@ -27,7 +27,10 @@ public sealed class MountTests : IDisposable
         string before = Shell.Sha256(img);
 
         _t.Engine.AttachImage(img, "dirty");
+        // The bucket says its journal is not replayed here, before and when it is mounted.
+        Assert.Contains(_t.Engine.GetBucket("/dirty/raw").Warnings, w => w.Contains("journal holds changes not yet written in place"));
         Assert.Equal("before", File.ReadAllText(_t.Engine.Resolve("/dirty/raw/before.txt").LocalPath!));
+        Assert.Contains(_t.Warnings, w => w.StartsWith("'/dirty/raw': its ext4 journal", StringComparison.Ordinal));
         _t.Engine.Unmount("/dirty/raw");
         _t.Engine.DetachImage("dirty");
 

@@ -155,7 +155,12 @@ public sealed class PartitionedDiskTests(GptSample sample) : IDisposable, IClass
         Assert.Equal(["1", "2", "5", "6"], buckets.Select(b => b.Component));
         Assert.Equal(["0x83", "0x05", "0x83", "0x82"], buckets.Select(b => b.PartitionType));
         Assert.Equal("logi", buckets.Single(b => b.Component == "5").Label);
-        Assert.NotNull(buckets.Single(b => b.Component == "2").Error); // the extended container
+        var extended = buckets.Single(b => b.Component == "2");
+        Assert.True(extended.IsContainer);
+        // Asked for as a bucket, it says what it is (the kernel's own answer was "Cannot allocate memory").
+        var container = Assert.Throws<RestoreException>(() => _t.Engine.GetItem("/mbr/part/2/x"));
+        Assert.Equal(RestoreErrorCode.MountFailed, container.Code);
+        Assert.Contains("extended partition: it holds the logical partitions (5 and up), no filesystem", container.Message);
 
         Assert.Equal("logical", File.ReadAllText(_t.Engine.Resolve("/mbr/part/5/which").LocalPath!));
         Assert.Equal("primary", File.ReadAllText(_t.Engine.Resolve("/mbr/part/1/which").LocalPath!));

@@ -28,7 +28,9 @@ public sealed class HostileSample : IDisposable
             + "&& chmod 4755 bin/suid-root && chmod 1777 tmpdir "
             + "&& truncate -s 1T sparse-1t.img && printf 'middle' | dd of=sparse-1t.img bs=1 seek=$((1<<30)) conv=notrunc status=none "
             + "&& truncate -s 10M holes.bin && printf 'start' | dd of=holes.bin conv=notrunc status=none && printf 'mid' | dd of=holes.bin bs=1 seek=5000000 conv=notrunc status=none "
-            + "&& mkfifo special-fifo && mknod special-null c 1 3");
+            + "&& mkfifo special-fifo && mknod special-null c 1 3 "
+            + "&& mkdir links && echo shared > links/hard-a && ln links/hard-a links/hard-b && ln -s hard-a links/sym "
+            + "&& touch -h -d '2021-03-04 05:06:07' links/sym");
         // Made with relative steps (python's chdir): the deepest absolute path is longer than the kernel takes.
         Shell.Run($"cd '{tree}' && python3 -c 'import os\nfor i in range({Depth}): os.mkdir(\"{Level}\"); os.chdir(\"{Level}\")\nopen(\"leaf.txt\", \"w\").write(\"bottom\\n\")'");
         Image = Images.FileSystem("ext4", 64, "hostile", tree);
@@ -216,5 +218,41 @@ public sealed class SafeCopyTests(HostileSample sample) : IDisposable, IClassFix
         Assert.False(File.Exists(Path.Combine(dest, "x/hard")));
         Assert.Contains(result.Errors, e => e.StartsWith("link/pwned.txt", StringComparison.Ordinal) || e.StartsWith("link:", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.Contains("hard link"));
+    }
+
+    [Fact]
+    public void HardLinksStayHardLinksAndSymlinksKeepTheirTimes()
+    {
+        string dest = Path.Combine(_work.Dir, "links");
+        Assert.Empty(_t.Engine.Copy("/h/raw/links", dest, new CopyOptions()).Errors);
+        Assert.Equal(Shell.Run($"stat -c %i '{dest}/hard-a'"), Shell.Run($"stat -c %i '{dest}/hard-b'"));
+        Assert.Equal("2", Shell.Run($"stat -c %h '{dest}/hard-a'").Trim());
+        Assert.Equal("2021-03-04 05:06:07", Shell.Run($"TZ=UTC0 stat -c %y '{dest}/sym'")[..19]);
+
+        string tar = Path.Combine(_work.Dir, "links.tar");
+        using (var output = File.Create(tar))
+            Assert.Empty(_t.Engine.Export("/h/raw/links", output, new ExportOptions(ExportFormat.Tar)).Errors);
+        // Whichever name the walk met first holds the data; the other links to it.
+        Assert.Matches(@"links/hard-(a link to links/hard-b|b link to links/hard-a)", Shell.Run($"tar -tvf '{tar}'"));
+        string x = Directory.CreateDirectory(Path.Combine(_work.Dir, "xl")).FullName;
+        Shell.Run($"tar -xf '{tar}' -C '{x}'");
+        Assert.Equal(Shell.Run($"stat -c %i '{x}/links/hard-a'"), Shell.Run($"stat -c %i '{x}/links/hard-b'"));
+
+        // The same archive through the remote copy's reader: one file, two names.
+        string fromTar = Directory.CreateDirectory(Path.Combine(_work.Dir, "fromtar")).FullName;
+        using (var input = File.OpenRead(tar))
+            Assert.Empty(TreeCopy.FromTar(input, "links", fromTar, new CopyOptions()).Errors);
+        Assert.Equal(Shell.Run($"stat -c %i '{fromTar}/links/hard-a'"), Shell.Run($"stat -c %i '{fromTar}/links/hard-b'"));
+    }
+
+    [Fact]
+    public void WithoutOwnersTheCopiesAreTheCopyingUsersAndLoseTheirSetuidBits()
+    {
+        string dest = Path.Combine(_work.Dir, "noowner");
+        var result = _t.Engine.Copy("/h/raw/bin", dest, new CopyOptions { RestoreOwners = false });
+        Assert.Empty(result.Errors);
+        Assert.Equal("0:0 755", Shell.Run($"stat -c '%u:%g %a' '{dest}/suid-alice'").Trim());
+        Assert.Equal("0:0 755", Shell.Run($"stat -c '%u:%g %a' '{dest}/suid-root'").Trim());
+        Assert.Contains(result.Warnings!, w => w.StartsWith("suid-alice: setuid/setgid/sticky bits dropped", StringComparison.Ordinal));
     }
 }

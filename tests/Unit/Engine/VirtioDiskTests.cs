@@ -27,6 +27,8 @@ public sealed class VirtioDiskTests : IDisposable
         Disk("vda", " drive-scsi0 \n", dev);          // the serial is trimmed
         Disk("vdb", null, dev);                       // no serial file: skipped with a warning
         Disk("vdc", LongName[..20] + "\n", dev);      // qemu cut the serial at 20 characters
+        Disk("vdd", "drive-scsi1.img.fidx\n", dev);  // a Proxmox archive name: the disk is drive-scsi1
+        Disk("vde", LongName[..20] + "\n", dev);      // the same 20 characters as vdc: told apart
         Directory.CreateDirectory(Path.Combine(_sys, "block", "sda"));  // not virtio: ignored
         _t = new TestEngine(_sys);
     }
@@ -51,7 +53,12 @@ public sealed class VirtioDiskTests : IDisposable
     public void DisksAreNamedBySerialAndUnreadableSerialsSkipped()
     {
         var disks = _t.Engine.GetDisks();
-        Assert.Equal(["drive-scsi0", LongName[..20]], disks.Select(d => d.Name));
+        Assert.Equal(["drive-scsi0", LongName[..20], "drive-scsi1", LongName[..20] + "~vde"], disks.Select(d => d.Name));
+        Assert.Equal("drive-scsi1.img.fidx", disks[2].Serial);
+        Assert.Equal(LongName[..20], disks[3].Serial);
+        Assert.Single(_t.Warnings, w => w.Contains("vdc and vde both have the name"));
+        _t.Engine.GetDisks();
+        Assert.Single(_t.Warnings, w => w.Contains("vdc and vde both have the name")); // once, not at every listing
         Assert.All(disks, d => Assert.Equal("virtio", d.Source));
         Assert.Equal(16L * 1024 * 1024, disks[0].Size);
         Assert.Contains(_t.Warnings, w => w.Contains("vdb") && w.Contains("serial"));
@@ -64,7 +71,9 @@ public sealed class VirtioDiskTests : IDisposable
     {
         Assert.Equal("virtio-host", File.ReadAllText(_t.Engine.Resolve("/drive-scsi0.img.fidx/raw/etc/hostname").LocalPath!));
         Assert.Equal(LongName[..20], _t.Engine.Resolve("/" + LongName).Disk);
-        Assert.Equal(RestoreErrorCode.DiskNotFound, Assert.Throws<RestoreException>(() => _t.Engine.Resolve("/drive-scsi1.img.fidx")).Code);
+        Assert.Equal("drive-scsi1", _t.Engine.Resolve("/drive-scsi1.img.fidx/raw/etc").Disk);
+        Assert.Equal("drive-scsi1", _t.Engine.Resolve("/drive-scsi1/raw/etc").Disk);
+        Assert.Equal(RestoreErrorCode.DiskNotFound, Assert.Throws<RestoreException>(() => _t.Engine.Resolve("/drive-scsi9.img.fidx")).Code);
     }
 
     [Theory]
