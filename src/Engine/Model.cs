@@ -39,6 +39,12 @@ public sealed record RestoreBucket(
     public string? PartitionName { get; init; }
     public string? PartitionUuid { get; init; }
 
+    /// <summary>
+    /// Mounted with its journal or log replayed into a throw-away overlay (in a restore VM), so files
+    /// written just before a crash-consistent backup appear; false when mounted without replay; null when not mounted.
+    /// </summary>
+    public bool? JournalReplayed { get; init; }
+
     /// <summary>What the user should know before trusting a listing: a dirty journal that this mount does not replay.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 

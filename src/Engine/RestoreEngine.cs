@@ -343,9 +343,10 @@ public sealed class RestoreEngine : IRestoreEngine
             PartitionName = b.PartitionName,
             PartitionUuid = b.PartitionUuid,
             IsContainer = b.IsContainer,
-            // The host mounts without replay (noload, on a read-only loop): recent files may be missing.
-            Warnings = b.FileSystem is { JournalDirty: true } fs
-                ? [$"its {fs.Type} journal holds changes not yet written in place (a backup of a running VM): the image is only read, so they are not replayed, and files written just before the backup may be missing or old"]
+            JournalReplayed = mount is null ? null : mount.Replay,
+            // Without an overlay (a host's read-only loop) the journal is not replayed: recent files may be missing.
+            Warnings = b.FileSystem is { JournalDirty: true } fs && mount is not { Replay: true }
+                ? [$"its {fs.Type} journal holds changes not yet written in place (a backup of a running VM): the image is only read, so they are not replayed, and files written just before the backup may be missing or old; a restore VM (Start-RestoreVM, without -NoRecovery) replays it in a throw-away overlay"]
                 : [],
         };
     }

@@ -211,3 +211,56 @@ Describe 'A restore VM' {
         foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] }
     }
 }
+
+Describe 'Dirty journals in a restore VM' {
+    BeforeAll {
+        # Backups of running VMs are crash-consistent: a file may still be in the journal or log only.
+        # xfs: after.txt is written and fsync'ed (data and log), then the filesystem is shut down before
+        # its metadata is written in place, so it is in the log alone (a norecovery mount does not show it). ext4: the journal is committed
+        # but not replayed (needs_recovery stays set).
+        $script:Mnt = Join-Path $Work 'dirty-mnt'
+        $null = New-Item -ItemType Directory -Path $Mnt -Force
+        $script:DirtyXfs = Join-Path $Work 'dirty-xfs.img'
+        Invoke-Tool truncate '-s', '300M', $DirtyXfs
+        Invoke-Tool mkfs.xfs '-q', '-f', $DirtyXfs
+        Invoke-Tool bash '-c', "mount -o loop '$DirtyXfs' '$Mnt' && echo before > '$Mnt/before.txt' && umount '$Mnt' && mount -o loop '$DirtyXfs' '$Mnt' && echo after > '$Mnt/after.txt' && xfs_io -c fsync '$Mnt/after.txt' && xfs_io -x -c 'shutdown' '$Mnt'; umount '$Mnt'"
+        $null = New-Item -ItemType Directory -Path "$Work/dirty-tree" -Force
+        Set-Content -LiteralPath "$Work/dirty-tree/before.txt" -Value 'before'
+        $script:DirtyExt = Join-Path $Work 'dirty-ext4.img'
+        Invoke-Tool truncate '-s', '32M', $DirtyExt
+        Invoke-Tool mkfs.ext4 '-q', '-F', '-d', "$Work/dirty-tree", $DirtyExt
+        Invoke-Tool bash '-c', "mount -o loop '$DirtyExt' '$Mnt' && echo after > '$Mnt/after.txt' && sync -f '$Mnt/after.txt' && xfs_io -x -c 'shutdown' '$Mnt'; umount '$Mnt'"
+        (& dumpe2fs -h $DirtyExt 2>$null) -join "`n" | Should -Match 'needs_recovery'
+        $script:DirtySha = @{ xfs = (Get-FileHash -LiteralPath $DirtyXfs -Algorithm SHA256).Hash; ext = (Get-FileHash -LiteralPath $DirtyExt -Algorithm SHA256).Hash }
+    }
+
+    It 'replays them in a throw-away overlay: files written just before the backup appear, the images stay as they were' {
+        $vm = Start-RestoreVM -Image @{ 'dirty-xfs' = $DirtyXfs; 'dirty-ext4' = $DirtyExt } -New -IdleTimeoutSeconds 300 -TimeoutSeconds 120
+        try {
+            Get-RestoreContent -Session $vm -Path /dirty-xfs/raw/after.txt | Should -Be 'after'
+            Get-RestoreContent -Session $vm -Path /dirty-ext4/raw/after.txt | Should -Be 'after'
+            foreach ($d in 'dirty-xfs', 'dirty-ext4') {
+                $bucket = Get-RestoreBucket -Session $vm -Disk $d -WarningVariable warned -WarningAction SilentlyContinue
+                $bucket.JournalReplayed | Should -BeTrue
+                $warned | Should -BeNullOrEmpty
+            }
+        }
+        finally { Stop-RestoreVM -Id $vm.VmId }
+        (Get-FileHash -LiteralPath $DirtyXfs -Algorithm SHA256).Hash | Should -Be $DirtySha.xfs
+        (Get-FileHash -LiteralPath $DirtyExt -Algorithm SHA256).Hash | Should -Be $DirtySha.ext
+    }
+
+    It 'with -NoRecovery reads the images as they are, and says the ext4 journal was not replayed' {
+        $vm = Start-RestoreVM -Image @{ 'dirty-xfs' = $DirtyXfs; 'dirty-ext4' = $DirtyExt } -New -NoRecovery -IdleTimeoutSeconds 300 -TimeoutSeconds 120
+        try {
+            (Get-RestoreChildItem -Session $vm -Path /dirty-xfs/raw).Name | Should -Not -Contain 'after.txt'
+            $null = Mount-RestoreBucket -Session $vm -Path /dirty-ext4/raw
+            $bucket = Get-RestoreBucket -Session $vm -Disk dirty-ext4 -WarningVariable warned -WarningAction SilentlyContinue
+            $bucket.JournalReplayed | Should -BeFalse
+            ($warned -join "`n") | Should -Match 'journal holds changes not yet written in place'
+        }
+        finally { Stop-RestoreVM -Id $vm.VmId }
+        (Get-FileHash -LiteralPath $DirtyXfs -Algorithm SHA256).Hash | Should -Be $DirtySha.xfs
+        (Get-FileHash -LiteralPath $DirtyExt -Algorithm SHA256).Hash | Should -Be $DirtySha.ext
+    }
+}

@@ -16,6 +16,9 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
 
     public sealed record MountRecord(string BucketPath, string Device, string MountPoint, string FileSystem)
     {
+        /// <summary>Mounted on a writable overlay with journal or log replay allowed.</summary>
+        public bool Replay { get; init; }
+
         /// <summary>The topmost folder this mount made (null: the mount point was there already).</summary>
         internal string? Top { get; init; }
     }
@@ -42,19 +45,21 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
 
             var tried = new List<string>();
             var failures = new List<string>();
+            // Only a writable device (a restore VM's overlay; host loops are read-only) may take a replay.
+            bool replay = !BlockDeviceIoctl.IsReadOnly(device);
             foreach (var type in Candidates(probedType))
             {
                 tried.Add(type);
-                int errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type));
+                int errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type, replay));
                 if (errno == Sys.ENOENT && !Directory.Exists(mountPoint))
                 {
                     // The folder went in between (a clean-up of an earlier process's empty folders): once more.
                     top ??= MountFolders.Create(mountPoint, mountRoot);
-                    errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type));
+                    errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type, replay));
                 }
                 if (errno == 0)
                 {
-                    var mounted = new MountRecord(bucketPath, device, mountPoint, type) { Top = top };
+                    var mounted = new MountRecord(bucketPath, device, mountPoint, type) { Top = top, Replay = replay && type is "ext3" or "ext4" or "xfs" };
                     _mounts[bucketPath] = mounted;
                     return mounted;
                 }

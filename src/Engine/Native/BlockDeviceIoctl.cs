@@ -6,6 +6,7 @@ namespace RestoreTools.Engine.Native;
 /// <summary>Block-device ioctls from linux/fs.h and linux/blkpg.h.</summary>
 public static unsafe class BlockDeviceIoctl
 {
+    private const int BLKROGET = 0x125E;                     // _IO(0x12,94): read-only flag
     private const int BLKSSZGET = 0x1268;                    // _IO(0x12,104): logical sector size
     private const int BLKPG = 0x1269;                        // _IO(0x12,105)
     private const int BLKGETSIZE64 = unchecked((int)0x80081272); // _IOR(0x12,114,size_t)
@@ -20,6 +21,23 @@ public static unsafe class BlockDeviceIoctl
         public int Pno;
         public fixed byte DevName[64];
         public fixed byte VolName[64];
+    }
+
+    /// <summary>
+    /// Whether the kernel refuses writes to the device (a read-only loop, a read-only virtio disk,
+    /// or a partition of one). Only a writable device (a restore VM's throw-away overlay) lets a
+    /// read-only mount replay a journal.
+    /// </summary>
+    public static bool IsReadOnly(string device)
+    {
+        int fd = Sys.Open(device, LibC.O_RDONLY);
+        try
+        {
+            int ro = 0;
+            if (LibC.ioctl(fd, BLKROGET, &ro) < 0) throw new NativeException("ioctl(BLKROGET)", Sys.Errno, device);
+            return ro != 0;
+        }
+        finally { Sys.Close(fd); }
     }
 
     public static long GetSize(SafeFileHandle handle)

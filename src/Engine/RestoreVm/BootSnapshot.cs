@@ -159,7 +159,8 @@ internal sealed class BootSnapshot
     }
 
     /// <summary>Resumes the saved VM in the qemu just started with -incoming defer, then plugs the images in.</summary>
-    public void Resume(string qmpSocket, IReadOnlyList<RestoreVmImage> images, TimeSpan timeout)
+    /// <param name="overlays">Per image, the throw-away overlay the guest writes into (journal replay), or null: the image read-only as it is.</param>
+    public void Resume(string qmpSocket, IReadOnlyList<RestoreVmImage> images, IReadOnlyList<string?> overlays, TimeSpan timeout)
     {
         using var qmp = QmpClient.Connect(qmpSocket, TimeSpan.FromSeconds(10));
         qmp.Execute("migrate-set-capabilities", IgnoreShared);
@@ -187,11 +188,26 @@ internal sealed class BootSnapshot
                 w.WriteBoolean("read-only", true);
                 w.WriteEndObject();
             });
+            string drive = $"img{i}";
+            if (overlays[i] is { } overlay)
+            {
+                drive = $"ov{i}";
+                qmp.Execute("blockdev-add", w =>
+                {
+                    w.WriteString("driver", "qcow2");
+                    w.WriteString("node-name", $"ov{i}");
+                    w.WriteStartObject("file");
+                    w.WriteString("driver", "file");
+                    w.WriteString("filename", overlay);
+                    w.WriteEndObject();
+                    w.WriteString("backing", $"img{i}");
+                });
+            }
             qmp.Execute("device_add", w =>
             {
                 w.WriteString("driver", "virtio-blk-pci");
                 w.WriteString("id", $"disk{i}");
-                w.WriteString("drive", $"img{i}");
+                w.WriteString("drive", drive);
                 w.WriteString("serial", image.Name);
                 w.WriteString("bus", $"rp{i}");
             });

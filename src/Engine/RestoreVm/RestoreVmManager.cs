@@ -79,10 +79,11 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         int port = vsock ? 0 : FreeLoopbackPort();
         string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
 
-        var args = QemuArguments(options, images, dir, initrd, accel, vsock, cid, port);
+        var overlays = images.Select((img, i) => options.NoRecovery ? null : ImageOverlays.Create(dir, i, img)).ToList();
+        var args = QemuArguments(options, images, overlays, dir, initrd, accel, vsock, cid, port);
         int pid = LaunchQemu(options.Qemu, args, dir);
         var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, vsock ? "vsock" : "tcp", endpoint,
-            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "cold" });
+            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "cold", NoRecovery = options.NoRecovery });
         return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(options.TimeoutSeconds), cancellationToken);
     }
 
@@ -94,10 +95,11 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         var args = BootSnapshot.Arguments(options, accel, snap, dir, tokenFile, port, resume: true);
         int pid = LaunchQemu(options.Qemu, args, dir);
         var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, "tcp", $"http://127.0.0.1:{port}",
-            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "snapshot" });
+            options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "snapshot", NoRecovery = options.NoRecovery });
         try
         {
-            snap.Resume(Path.Combine(dir, "qmp.sock"), images, TimeSpan.FromSeconds(options.TimeoutSeconds));
+            var overlays = images.Select((img, i) => options.NoRecovery ? null : ImageOverlays.Create(dir, i, img)).ToList();
+            snap.Resume(Path.Combine(dir, "qmp.sock"), images, overlays, TimeSpan.FromSeconds(options.TimeoutSeconds));
             return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(Math.Min(options.TimeoutSeconds, 15)), cancellationToken);
         }
         catch
@@ -197,8 +199,8 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         List().FirstOrDefault(v => v.Id == id) ?? throw new RestoreException(RestoreErrorCode.VmNotFound, $"no running restore VM '{id}'", id);
 
     /// <summary>A running VM with exactly these images (same names, files and formats), to reuse.</summary>
-    public RestoreVmInfo? FindReusable(IReadOnlyList<RestoreVmImage> images) =>
-        List().FirstOrDefault(v => v.Images.OrderBy(i => i.Name).SequenceEqual(images.OrderBy(i => i.Name)));
+    public RestoreVmInfo? FindReusable(IReadOnlyList<RestoreVmImage> images, bool noRecovery = false) =>
+        List().FirstOrDefault(v => v.NoRecovery == noRecovery && v.Images.OrderBy(i => i.Name).SequenceEqual(images.OrderBy(i => i.Name)));
 
     /// <summary>Asks the agent to power off, then ends qemu by its pid when it does not go in time.</summary>
     public void Stop(string id, TimeSpan? grace = null)
@@ -224,7 +226,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         }
     }
 
-    private static List<string> QemuArguments(RestoreVmOptions options, IReadOnlyList<RestoreVmImage> images, string dir, string initrd, string accel, bool vsock, int cid, int port)
+    private static List<string> QemuArguments(RestoreVmOptions options, IReadOnlyList<RestoreVmImage> images, IReadOnlyList<string?> overlays, string dir, string initrd, string accel, bool vsock, int cid, int port)
     {
         var a = new List<string>
         {
@@ -240,8 +242,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         for (int i = 0; i < images.Count; i++)
         {
             var img = images[i];
-            // qemu's -drive splits on commas: a comma in a path is doubled.
-            a.Add("-drive"); a.Add($"file={img.Path.Replace(",", ",,")},if=none,id=d{i},format={img.Format},readonly=on");
+            a.AddRange(ImageOverlays.BlockdevArguments(i, img, overlays[i]));
             a.Add("-device"); a.Add($"virtio-blk-pci,drive=d{i},serial={img.Name.Replace(",", ",,")}");
         }
         if (vsock)

@@ -34,6 +34,9 @@ public sealed record RestoreVmInfo(
     /// <summary>"cold" (kernel booted) or "snapshot" (a saved boot resumed).</summary>
     public string Boot { get; init; } = "cold";
 
+    /// <summary>The images are attached as they are, without overlays: journals and logs are not replayed.</summary>
+    public bool NoRecovery { get; init; }
+
     public string ConsoleLog => System.IO.Path.Combine(StateDir, "console.log");
     public TimeSpan Uptime => DateTimeOffset.UtcNow - Started;
 }
@@ -74,6 +77,12 @@ public sealed record RestoreVmOptions
 
     /// <summary>Empty PCIe root ports in a snapshot: the most images a resumed VM takes (more boot cold).</summary>
     public int SnapshotSlots { get; init; } = 8;
+
+    /// <summary>
+    /// Attach the images read-only, as they are, without the throw-away overlay that lets a dirty
+    /// journal or log be replayed: mounts then skip the replay (noload, norecovery).
+    /// </summary>
+    public bool NoRecovery { get; init; }
 
     /// <summary>Told when a snapshot could not be used (the VM then boots) and about long steps.</summary>
     public Action<string>? Warning { get; init; }

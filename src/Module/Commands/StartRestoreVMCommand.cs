@@ -48,6 +48,10 @@ public sealed class StartRestoreVMCommand : PSCmdlet
     [Parameter]
     public SwitchParameter NoSnapshot { get; set; }
 
+    /// <summary>Attach the images as they are: no throw-away overlay, so dirty journals and logs are not replayed.</summary>
+    [Parameter]
+    public SwitchParameter NoRecovery { get; set; }
+
     /// <summary>Where boot snapshots are kept: $RESTORETOOLS_VM_SNAPSHOTS, else /var/cache/restoretools/vm-snapshots.</summary>
     private static string SnapshotDir =>
         Environment.GetEnvironmentVariable("RESTORETOOLS_VM_SNAPSHOTS") is { Length: > 0 } d ? d : "/var/cache/restoretools/vm-snapshots";
@@ -58,7 +62,7 @@ public sealed class StartRestoreVMCommand : PSCmdlet
         {
             var images = Images().ToList();
             var manager = VmHolder.Manager;
-            var vm = New ? null : manager.FindReusable(images);
+            var vm = New ? null : manager.FindReusable(images, NoRecovery.IsPresent);
             if (vm is null)
             {
                 if (!ShouldProcess(string.Join(", ", images.Select(i => $"{i.Name}={i.Path}")), "Start restore VM")) return;
@@ -72,6 +76,7 @@ public sealed class StartRestoreVMCommand : PSCmdlet
                     TimeoutSeconds = TimeoutSeconds,
                     IdleTimeoutSeconds = IdleTimeoutSeconds,
                     SnapshotDir = NoSnapshot ? null : SnapshotDir,
+                    NoRecovery = NoRecovery.IsPresent,
                     Warning = WriteWarning,
                     Progress = p => WriteProgress(new ProgressRecord(1, "Start-RestoreVM", p)),
                 });

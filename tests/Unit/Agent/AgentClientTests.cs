@@ -38,7 +38,7 @@ public sealed class AgentClientTests : IDisposable
         {
             if (n is System.Text.Json.Nodes.JsonObject o)
             {
-                foreach (var key in new[] { "device", "kernelName", "mountPoint", "localPath", "isMounted" }) o.Remove(key);
+                foreach (var key in new[] { "device", "kernelName", "mountPoint", "localPath", "isMounted", "journalReplayed" }) o.Remove(key);
                 foreach (var kv in o.ToList()) Walk(kv.Value);
             }
             else if (n is System.Text.Json.Nodes.JsonArray a) foreach (var x in a) Walk(x);
