@@ -39,16 +39,16 @@ internal static class ImageFileOpener
         }
     }
 
-    private static void RequireAttachable(ImageFiles.Kind kind, string imagePath)
+    private static void RequireAttachable(Stat.Kind kind, string imagePath)
     {
-        if (kind is ImageFiles.Kind.File or ImageFiles.Kind.BlockDevice) return;
+        if (kind is Stat.Kind.File or Stat.Kind.BlockDevice) return;
         string what = kind switch
         {
-            ImageFiles.Kind.Fifo => "a FIFO (named pipe)",
-            ImageFiles.Kind.Socket => "a socket",
-            ImageFiles.Kind.CharDevice => "a character device",
-            ImageFiles.Kind.Directory => "a folder",
-            ImageFiles.Kind.Symlink => "a symlink",
+            Stat.Kind.Fifo => "a FIFO (named pipe)",
+            Stat.Kind.Socket => "a socket",
+            Stat.Kind.CharDevice => "a character device",
+            Stat.Kind.Directory => "a folder",
+            Stat.Kind.Symlink => "a symlink",
             _ => "not a regular file",
         };
         throw new RestoreException(RestoreErrorCode.NotAFile,
@@ -74,10 +74,10 @@ internal static class ImageFileOpener
                 current.Dispose();
                 current = next;
                 var kind = ImageFiles.Identify(current, shown).Kind;
-                if (kind == ImageFiles.Kind.Symlink)
+                if (kind == Stat.Kind.Symlink)
                     throw new RestoreException(RestoreErrorCode.InvalidPath,
                         $"'{imagePath}': '{shown}' is a symlink; inside the image root symlinks are not followed", imagePath);
-                if (i < names.Length - 1 && kind != ImageFiles.Kind.Directory)
+                if (i < names.Length - 1 && kind != Stat.Kind.Directory)
                     throw new RestoreException(RestoreErrorCode.ImageNotFound, $"image '{imagePath}' not found ('{shown}' is not a folder)", imagePath);
             }
             return current;

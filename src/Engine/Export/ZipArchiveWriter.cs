@@ -4,7 +4,7 @@ using RestoreTools.Engine.Native;
 namespace RestoreTools.Engine.Export;
 
 /// <summary>
-/// Zip through System.IO.Compression, streamable to a socket (data descriptors, no seeking).
+/// Zip through System.IO.Compression (names as their bytes: ZipNameEncoding), streamable to a socket (data descriptors, no seeking).
 /// Unix modes go in the external attributes as Info-ZIP does, so unzip restores them, and a
 /// symlink is stored as its target text with S_IFLNK, which unzip turns back into a link.
 /// </summary>
@@ -15,7 +15,8 @@ internal static class ZipArchiveWriter
 
     public static void Write(IEnumerable<TreeEntry> entries, Stream output, ProgressTracker tracker, ExportOptionsBase options)
     {
-        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        var names = new ZipNameEncoding();
+        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true, names);
         foreach (var e in entries)
         {
             tracker.Begin(e.RelativePath);
@@ -26,11 +27,6 @@ internal static class ZipArchiveWriter
                 Stat.Kind.Symlink => 0xA000,
                 _ => 0,
             };
-            if (Paths.NameCodec.HasRawBytes(e.RelativePath))
-            {
-                tracker.Error(e.RelativePath, "the name is not UTF-8: zip cannot carry it exactly (tar can)", options);
-                continue;
-            }
             if (typeBits == 0)
             {
                 tracker.Error(e.RelativePath, "special files cannot be stored in zip", options);
@@ -55,6 +51,7 @@ internal static class ZipArchiveWriter
             using (data)
             {
                 string name = e.Info.Kind == Stat.Kind.Directory ? e.RelativePath + "/" : e.RelativePath;
+                names.Next(name);
                 var entry = zip.CreateEntry(name, e.Info.Kind == Stat.Kind.File ? CompressionLevel.Fastest : CompressionLevel.NoCompression);
                 var mtime = e.Info.Mtime;
                 entry.LastWriteTime = mtime < ZipMin ? ZipMin : mtime > ZipMax ? ZipMax : mtime;

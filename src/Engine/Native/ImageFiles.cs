@@ -14,13 +14,8 @@ public static unsafe partial class ImageFiles
     private const int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000,
         O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000, AT_FDCWD = -100;
 
-    public enum Kind { Other, File, Directory, Symlink, BlockDevice, CharDevice, Fifo, Socket }
-
     /// <summary>What fstat says of a held descriptor.</summary>
-    public readonly record struct Identity(Kind Kind, ulong Device, ulong Inode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int openat(int dirfd, byte* path, int flags, uint mode);
+    public readonly record struct Identity(Stat.Kind Kind, ulong Device, ulong Inode);
 
     /// <summary>An O_PATH handle on path, following symlinks (the caller named it).</summary>
     public static SafeFileHandle OpenPath(string path) => OpenAt(AT_FDCWD, path, O_PATH, path);
@@ -47,18 +42,7 @@ public static unsafe partial class ImageFiles
             if (Libc.fstat((int)handle.DangerousGetHandle(), &st) != 0) throw new NativeException("fstat", Sys.Errno, display);
         }
         finally { if (added) handle.DangerousRelease(); }
-        var kind = ((uint)st.st_mode & 0xF000) switch
-        {
-            0x8000 => Kind.File,
-            0x4000 => Kind.Directory,
-            0xA000 => Kind.Symlink,
-            0x6000 => Kind.BlockDevice,
-            0x2000 => Kind.CharDevice,
-            0x1000 => Kind.Fifo,
-            0xC000 => Kind.Socket,
-            _ => Kind.Other,
-        };
-        return new Identity(kind, (ulong)st.st_dev, (ulong)st.st_ino);
+        return new Identity(Stat.From(in st).Kind, (ulong)st.st_dev, (ulong)st.st_ino);
     }
 
     /// <summary>
@@ -82,7 +66,7 @@ public static unsafe partial class ImageFiles
         fixed (byte* p = Sys.Z(path))
         {
             int fd;
-            do { fd = openat(dirfd, p, flags | O_CLOEXEC, 0); } while (fd < 0 && Sys.Errno == 4 /* EINTR */);
+            do { fd = Libc.openat(dirfd, p, flags | O_CLOEXEC, 0); } while (fd < 0 && Sys.Errno == 4 /* EINTR */);
             if (fd < 0) throw new NativeException("open", Sys.Errno, display);
             return new SafeFileHandle(fd, ownsHandle: true);
         }

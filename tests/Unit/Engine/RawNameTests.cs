@@ -99,6 +99,30 @@ public abstract class RawNameTests : IDisposable
         Shell.Run($"tar -xf '{tar}' -C '{x}'");
         Assert.Equal(Expected, BytesOf(Path.Combine(x, "n")));
     }
+
+    [Fact]
+    public void AZipHoldsTheOriginalBytesWithTheUtf8FlagOnlyOnUtf8Names()
+    {
+        string zip = Path.Combine(_work.Dir, "n.zip");
+        using (var output = File.Create(zip))
+            Assert.Empty(Engine.Export($"/{Disk}/raw/n", output, new ExportOptions(ExportFormat.Zip)).Errors);
+        // python's zipfile decodes a name without the UTF-8 flag (0x800) as cp437: encoding it back gives the stored bytes.
+        var stored = Shell.Run($"python3 -c '"
+            + "import zipfile,sys\n"
+            + "for i in zipfile.ZipFile(sys.argv[1]).infolist():\n"
+            + " raw = i.filename.encode(\"utf-8\" if i.flag_bits & 0x800 else \"cp437\")\n"
+            + $" print(raw.hex(), 1 if i.flag_bits & 0x800 else 0)' '{zip}'")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToDictionary(f => f[0], f => f[1]);
+        foreach (var (bytes, display) in RawNameSample.Names)
+        {
+            string hex = Convert.ToHexString([.. "n/"u8, .. bytes]).ToLowerInvariant();
+            if (display == "dir-\\xFF") hex += "2f"; // a folder entry ends in '/'
+            Assert.True(stored.ContainsKey(hex), $"{display}: not stored as its bytes");
+            bool utf8 = NameCodec.Parse(display) is null;
+            // ASCII names need no flag; non-ASCII UTF-8 names have it; raw names never claim it.
+            if (!utf8) Assert.Equal("0", stored[hex]);
+        }
+    }
 }
 
 public sealed class RawNameLocalTests : RawNameTests, IClassFixture<RawNameSample>
