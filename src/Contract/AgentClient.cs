@@ -190,7 +190,8 @@ public sealed class AgentClient : IRestoreEngine
     {
         // The agent skips files that pass the free space here (space=); a hostile one that does not is cut off below.
         string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space, null, cancellationToken);
+        string xattrs = options.Xattrs ? "&xattrs=1" : "";
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs, null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
         long bytes = 0;
         var buffer = new byte[64 * 1024];
@@ -223,7 +224,7 @@ public sealed class AgentClient : IRestoreEngine
         // Paths come readable (raw bytes as \xHH); the archive holds the name's bytes (NameCodec).
         string rootName = resolved.RelativePath is null or "/" ? "" : resolved.RelativePath[(resolved.RelativePath.LastIndexOf('/') + 1)..];
         rootName = NameCodec.Parse(rootName) ?? rootName;
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar", null, cancellationToken);
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar" + (options.Xattrs ? "&xattrs=1" : ""), null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
         ExportResult copied;
         try

@@ -10,7 +10,7 @@ namespace RestoreTools.Agent.Endpoints;
 /// extract?path=&amp;format=tar|targz|tarzst|zip|raw[&amp;space=BYTES]: a file or tree streamed as an
 /// archive while the engine writes it. The first 64 KiB are held back, so an error early on is still
 /// a JSON error; after that an error cuts the connection. A client that goes away cancels the export.
-/// space= is the client's free space: a file that would pass it is left out with the sizes named.
+/// xattrs=1 carries extended attributes (SCHILY.xattr records). space= is the client's free space: a file that would pass it is left out with the sizes named.
 /// The answer's X-Restore-Export header names the report (counts, entries left out, warnings) that
 /// extract/report?id= gives once the body has ended.
 /// </summary>
@@ -72,7 +72,9 @@ public static class ExtractEndpoint
 
         // The engine writes synchronously, on a pool thread of its own.
         context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
-        var options = new ExportOptions(format) { SpaceAvailable = space };
+        // xattrs=1: extended attributes into the tar as GNU tar's --xattrs writes them.
+        bool xattrs = Query.Get(context, "xattrs") is "1" or "true";
+        var options = new ExportOptions(format) { SpaceAvailable = space, Xattrs = xattrs };
         var buffered = new BufferedStream(context.Response.Body, 64 * 1024);
         var result = await Task.Run(() => engine.Export(path, buffered, options, null, ct), ct);
         // Stored before the last bytes go out: a client that has read the body to its end finds the report.

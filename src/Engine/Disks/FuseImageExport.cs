@@ -47,7 +47,7 @@ internal sealed class FuseImageExport : IDisposable
         {
             System.IO.File.Delete(file);
             throw new RestoreException(RestoreErrorCode.AttachFailed,
-                $"'{imagePath}' is a {format} image, read on this host through qemu-storage-daemon, which cannot be started ({ex.Message}): install qemu-system-common, or use Start-RestoreVM", imagePath, ex);
+                $"'{imagePath}': {format} image: this host reads it through qemu-storage-daemon, which cannot be started ({ex.Message}); use Start-RestoreVM, or install qemu-system-common", imagePath, ex);
         }
         var stderr = daemon.StandardError.ReadToEndAsync();
         var export = new FuseImageExport(daemon, file);
@@ -59,7 +59,7 @@ internal sealed class FuseImageExport : IDisposable
                 export.Dispose();
                 string reason = stderr.Wait(TimeSpan.FromSeconds(1)) ? stderr.Result.Trim() : "";
                 throw new RestoreException(RestoreErrorCode.AttachFailed,
-                    $"'{imagePath}' could not be read as {format}: {(reason.Length > 0 ? reason : "qemu-storage-daemon did not export it")}", imagePath);
+                    $"'{imagePath}': {format} image: this host could not serve it through FUSE ({(reason.Length > 0 ? reason : "qemu-storage-daemon did not export it")}); use Start-RestoreVM", imagePath);
             }
             Thread.Sleep(20);
         }

@@ -10,6 +10,13 @@ public abstract record ExportOptionsBase
     /// <summary>Receives each entry that could not be read (path, reason) when going on.</summary>
     public Action<string, string>? OnError { get; init; }
 
+    /// <summary>
+    /// Carry extended attributes (user.*, trusted.*, security.* labels, POSIX ACLs): into tar as GNU
+    /// tar's --xattrs does (SCHILY.xattr.NAME), onto copies. security.capability is never set on a
+    /// copy: like a setuid bit, it would grant privileges on this host.
+    /// </summary>
+    public bool Xattrs { get; init; }
+
     /// <summary>Receives each entry left out or changed on purpose (path, reason): a FIFO not created, a setuid bit dropped.</summary>
     public Action<string, string>? OnWarning { get; init; }
 }

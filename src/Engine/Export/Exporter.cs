@@ -26,7 +26,7 @@ internal static class Exporter
             return tracker.Result();
         }
 
-        var entries = TreeWalker.Walk(localPath, rootName, recurse: true, (p, r) => tracker.Error(p, r, options), ct);
+        var entries = TreeWalker.Walk(localPath, rootName, recurse: true, (p, r) => tracker.Error(p, r, options), ct, options.Xattrs);
         // TarWriter writes every header, data chunk and padding on its own: buffered, a 20,000-file
         // tar to a pipe takes ~3k writes instead of ~120k; 64 KiB is what a pipe holds (bench/).
         using var buffered = new BufferedStream(new NonClosingStream(output), 64 * 1024);
@@ -61,9 +61,10 @@ internal static class Exporter
         string root = CopyRoot(destination, rootName);
         var rootInfo = Stat.LstatInfo(localPath);
         var rootEntry = new TreeEntry("", localPath, rootInfo, rootInfo.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null);
+        if (options.Xattrs) rootEntry = TreeWalker.WithXattrs(rootEntry, (p, r) => tracker.Error(p, r, options));
         // Without Recurse a folder is made, empty, as Copy-Item does.
         var entries = options.Recurse && rootInfo.Kind == Stat.Kind.Directory
-            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct).Prepend(rootEntry)
+            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct, options.Xattrs).Prepend(rootEntry)
             : [rootEntry];
         SafeTreeWriter.Copy(entries, root, tracker, options);
         tracker.Done();

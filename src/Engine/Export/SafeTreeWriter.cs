@@ -125,6 +125,7 @@ internal sealed class SafeTreeWriter : IDisposable
             Block(rel, $"'{Target(rel)}' vanished while it was made");
             return;
         }
+        SetXattrs(e, handle.SetXattr);
         _chain.Add((rel, handle, e));
         _tracker.Directory();
     }
@@ -165,6 +166,7 @@ internal sealed class SafeTreeWriter : IDisposable
             // A sparse file's size includes its trailing hole; a dense one is what was read.
             file.SetLength(data.Map is null ? end : data.Size);
             SetMetadata(file.SetOwner, file.SetMode, e);
+            SetXattrs(e, file.SetXattr);
             file.SetTimes(e.Info.Mtime);
         }
         catch
@@ -211,6 +213,7 @@ internal sealed class SafeTreeWriter : IDisposable
         }
         dir.CreateSymlink(name, target);
         if (_restoreOwners) dir.SetLinkOwner(name, e.Info.Uid, e.Info.Gid);
+        SetXattrs(e, (n, v) => dir.SetLinkXattr(name, n, v));
         dir.SetLinkTimes(name, e.Info.Mtime);
         _tracker.Symlink();
     }
@@ -231,6 +234,26 @@ internal sealed class SafeTreeWriter : IDisposable
             mode &= ~SpecialBits;
         }
         setMode(mode);
+    }
+
+    /// <summary>
+    /// The entry's extended attributes, when the copy carries them. security.capability never: like
+    /// a setuid bit it would grant privileges on this host. One that the destination refuses (a
+    /// filesystem without them, an SELinux label the policy denies) is a warning naming it.
+    /// </summary>
+    private void SetXattrs(TreeEntry e, Action<string, byte[]> set)
+    {
+        if (!_options.Xattrs || e.Xattrs is null) return;
+        foreach (var (name, value) in e.Xattrs)
+        {
+            if (name == "security.capability")
+            {
+                _tracker.Warning(e.RelativePath, "file capabilities (security.capability) not restored: they would grant privileges on this host", _options);
+                continue;
+            }
+            try { set(name, value); }
+            catch (NativeException ex) { _tracker.Warning(e.RelativePath, $"extended attribute {name} not restored: {ex.Message}", _options); }
+        }
     }
 
     /// <summary>Whether name may be (re)made in dir: missing, or Force and not a folder (a link is removed itself).</summary>

@@ -37,11 +37,13 @@ internal static class TarArchiveWriter
             byte[] name = NameCodec.Encode(type == '5' ? e.RelativePath + "/" : e.RelativePath);
             byte[]? link = e.LinkTarget is null ? null : NameCodec.Encode(e.LinkTarget);
             int mode = e.Info.Mode & 0xFFF;
+            // GNU tar's --xattrs records: SCHILY.xattr.NAME=VALUE, the value as its bytes.
+            var xattrs = e.Xattrs is { Count: > 0 } xs ? xs.Select(x => ("SCHILY.xattr." + x.Name, x.Value)).ToList() : null;
 
             if (type == '0' && e.IsHardLink) type = '1'; // a hard link names the entry it shares its data with
             if (type != '0')
             {
-                writer.WriteHeader(type.Value, name, link, mode, e.Info.Uid, e.Info.Gid, 0, e.Info.Mtime);
+                writer.WriteHeader(type.Value, name, link, mode, e.Info.Uid, e.Info.Gid, 0, e.Info.Mtime, xattrs);
                 if (type == '5') tracker.Directory();
                 else if (type is '2') tracker.Symlink();
                 else tracker.File();
@@ -64,13 +66,13 @@ internal static class TarArchiveWriter
                 if (data.IsSparse)
                 {
                     var (header, map) = SparseHeader(name, data);
-                    writer.WriteHeader('0', header, null, mode, e.Info.Uid, e.Info.Gid, map.Length + data.DataLength, e.Info.Mtime, SparseRecords(name, data));
+                    writer.WriteHeader('0', header, null, mode, e.Info.Uid, e.Info.Gid, map.Length + data.DataLength, e.Info.Mtime, [.. SparseRecords(name, data), .. xattrs ?? []]);
                     output.Write(map);
                     writer.WriteData(counted, data.DataLength, e.RelativePath);
                 }
                 else
                 {
-                    writer.WriteHeader('0', name, null, mode, e.Info.Uid, e.Info.Gid, data.Size, e.Info.Mtime);
+                    writer.WriteHeader('0', name, null, mode, e.Info.Uid, e.Info.Gid, data.Size, e.Info.Mtime, xattrs);
                     writer.WriteData(counted, data.Size, e.RelativePath);
                 }
             }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using RestoreTools.Engine.Native;
+using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Engine.Export;
 
@@ -59,8 +60,10 @@ internal static class TarTreeReader
             var mtime = entry.Mtime;
             var info = new Stat.Info(kind, entry.Mode, entry.Uid, entry.Gid, kind == Stat.Kind.File ? size : 0,
                 mtime.ToUnixTimeSeconds(), (mtime.UtcTicks % TimeSpan.TicksPerSecond) * 100);
+            var xattrs = attrs.Where(a => a.Key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal) && a.Key.Length > 13)
+                .Select(a => (a.Key[13..], NameCodec.Encode(a.Value))).ToList();
             yield return new TreeEntry(rel, "", info, link, data is null ? () => new FileData(Stream.Null, null, 0) : () => data,
-                IsHardLink: entry.Type == '1');
+                IsHardLink: entry.Type == '1') { Xattrs = xattrs.Count > 0 ? xattrs : null };
         }
     }
 

@@ -9,6 +9,9 @@ namespace RestoreTools.Engine.Export;
 /// </summary>
 internal readonly record struct TreeEntry(string RelativePath, string LocalPath, Stat.Info Info, string? LinkTarget, Func<FileData>? Open = null, bool IsHardLink = false)
 {
+    /// <summary>Extended attributes, when asked for (ExportOptionsBase.Xattrs).</summary>
+    public IReadOnlyList<(string Name, byte[] Value)>? Xattrs { get; init; }
+
     public FileData OpenData() => Open?.Invoke() ?? FileData.FromLocal(LocalPath, Info);
 }
 
@@ -20,7 +23,24 @@ internal readonly record struct TreeEntry(string RelativePath, string LocalPath,
 /// </summary>
 internal static class TreeWalker
 {
-    public static IEnumerable<TreeEntry> Walk(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct)
+    public static IEnumerable<TreeEntry> Walk(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct, bool xattrs = false)
+    {
+        foreach (var e in WalkEntries(localRoot, rootName, recurse, onError, ct))
+            yield return xattrs ? WithXattrs(e, onError) : e;
+    }
+
+    /// <summary>The entry with its extended attributes read; an error is reported and the entry goes on without them.</summary>
+    public static TreeEntry WithXattrs(TreeEntry e, Action<string, string> onError)
+    {
+        try { return e with { Xattrs = Native.Xattrs.Read(e.LocalPath) }; }
+        catch (NativeException ex)
+        {
+            onError(e.RelativePath.Length == 0 ? "." : e.RelativePath, "extended attributes not read: " + ex.Message);
+            return e;
+        }
+    }
+
+    private static IEnumerable<TreeEntry> WalkEntries(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct)
     {
         Stat.Info rootInfo;
         try { rootInfo = Stat.LstatInfo(localRoot); }

@@ -24,6 +24,8 @@ public abstract unsafe class OwnedDescriptor : IDisposable
 
     public void SetTimes(DateTimeOffset mtime) => Times.Set(Fd, null, mtime, 0, Display);
 
+    public void SetXattr(string name, byte[] value) => Xattrs.Set(Fd, name, value, Display);
+
     /// <summary>Bytes an unprivileged writer may still use on this filesystem (f_bavail x f_frsize).</summary>
     public long FreeBytes()
     {
@@ -131,6 +133,8 @@ public sealed unsafe class DirectoryHandle : OwnedDescriptor
         fixed (byte* p = Sys.Z(name))
             if (Libc.fchownat(Fd, p, (uint)uid, (uint)gid, Sys.AT_SYMLINK_NOFOLLOW) != 0) throw new NativeException("lchown", Sys.Errno, Child(name));
     }
+
+    public void SetLinkXattr(string child, string name, byte[] value) => Xattrs.SetOnLink(Fd, child, name, value, Child(child));
 
     public void SetLinkTimes(string name, DateTimeOffset mtime) => Times.Set(Fd, name, mtime, Sys.AT_SYMLINK_NOFOLLOW, Child(name));
 

@@ -29,6 +29,10 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Carry extended attributes (user.*, security labels, ACLs) onto the copies.</summary>
+    [Parameter]
+    public SwitchParameter ExtendedAttribute { get; set; }
+
     /// <summary>Leave owners to the user who copies (root restores the image's uid and gid by default).</summary>
     [Parameter]
     public SwitchParameter NoOwner { get; set; }
@@ -63,7 +67,7 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
         // Without -Recurse a folder is made alone, as Copy-Item does; the engine's safe writer makes it either way.
         var pump = new TransferPump(this, $"Copy-RestoreItem {item.Path}", $"Copying to {root}",
             item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
-        var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, RestoreOwners = !NoOwner.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
+        var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, RestoreOwners = !NoOwner.IsPresent, Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
         pump.Run(ct => Engine.Copy(path, destination, options, pump, ct), StopToken,
             (rel, reason) => WriteError(TransferPump.ItemError("CopyItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
 

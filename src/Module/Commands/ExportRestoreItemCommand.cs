@@ -29,6 +29,10 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Carry extended attributes into tar archives (SCHILY.xattr records, as GNU tar's --xattrs).</summary>
+    [Parameter]
+    public SwitchParameter ExtendedAttribute { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -87,7 +91,7 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
         var pump = new TransferPump(this, $"Export-RestoreItem {item.Path}", $"Writing {format} to {destination}",
             item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
         // The free space where the archive lands bounds it: a file that would pass it is refused with the sizes named.
-        var options = new ExportOptions(format) { OnError = pump.OnError, OnWarning = pump.OnWarning, SpaceAvailable = RestoreTools.Engine.Native.FreeSpace.Of(folder) };
+        var options = new ExportOptions(format) { Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning, SpaceAvailable = RestoreTools.Engine.Native.FreeSpace.Of(folder) };
         bool done = false;
         try
         {
