@@ -59,7 +59,7 @@ public sealed class SafeCopyTests(HostileSample sample) : IDisposable, IClassFix
         _work.Dispose();
     }
 
-    private static long AllocatedBytes(string path) => long.Parse(Shell.Run($"stat -c '%b*%B' '{path}' | bc").Trim());
+    private static long AllocatedBytes(string path) => long.Parse(Shell.Run($"echo $(( $(stat -c '%b*%B' '{path}') ))").Trim());
 
     [Fact]
     public void ACopyNeverWritesThroughASymlinkAlreadyWhereItsFolderGoes()
