@@ -264,3 +264,76 @@ Describe 'Dirty journals in a restore VM' {
         (Get-FileHash -LiteralPath $DirtyExt -Algorithm SHA256).Hash | Should -Be $DirtySha.ext
     }
 }
+
+Describe 'Exact restores through a restore VM' {
+    BeforeAll {
+        # A tree with names that are not UTF-8, a newline in a name, owners, a hard link, a symlink
+        # with its own mtime and an extended attribute, filled into ext4 by mke2fs -d.
+        $script:Stage = Join-Path $Work 'exact-stage'
+        $null = New-Item -ItemType Directory -Path $Stage -Force
+        $make = @'
+import os, sys
+os.chdir(sys.argv[1]); os.mkdir(b"t"); os.chdir(b"t")
+for n in [b"bad-\xff.txt", b"bad-\xc3(.txt", b"new\nline.txt", b"plain.txt"]:
+    open(n, "wb").write(b"content of " + n)
+os.mkdir(b"dir-\xff"); open(b"dir-\xff/in\xe9.txt", "wb").write(b"inner")
+os.link(b"plain.txt", b"plain-hardlink.txt")
+os.symlink(b"plain.txt", b"link-to-plain")
+os.chown(b"plain.txt", 1000, 1000); os.chown(b"dir-\xff", 1001, 1002); os.chmod(b"bad-\xff.txt", 0o640)
+os.setxattr(b"plain.txt", "user.note", b"kept")
+os.utime(b"link-to-plain", (1600000000, 1600000000), follow_symlinks=False)
+os.utime(b"bad-\xff.txt", (1500000000, 1500000000))
+'@
+        Set-Content -LiteralPath "$Work/make-exact.py" -Value $make
+        Invoke-Tool python3 "$Work/make-exact.py", $Stage
+        # A manifest of a tree as bytes: name (hex), type, mode, owner, mtime, size, sha256, link target, hard-link group, user.* attributes.
+        $manifest = @'
+import os, sys, hashlib, stat
+root = sys.argv[1].encode(); groups = {}; out = []
+for d, dirs, files in os.walk(root):
+    for n in sorted(dirs + files):
+        p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, root)
+        kind = "l" if stat.S_ISLNK(st.st_mode) else "d" if stat.S_ISDIR(st.st_mode) else "f"
+        extra = os.readlink(p).hex() if kind == "l" else hashlib.sha256(open(p, "rb").read()).hexdigest() if kind == "f" else ""
+        group = groups.setdefault((st.st_ino), rel.hex()) if kind == "f" and st.st_nlink > 1 else ""
+        xattrs = ",".join(f"{k}={os.getxattr(p, k, follow_symlinks=False).hex()}" for k in sorted(os.listxattr(p, follow_symlinks=False)) if k.startswith("user.")) if kind != "l" else ""
+        mtime = int(st.st_mtime) if kind != "d" else ""
+        out.append(f"{rel.hex()} {kind} {oct(st.st_mode & 0o7777)} {st.st_uid}:{st.st_gid} {mtime} {st.st_size if kind == 'f' else ''} {extra} {group} {xattrs}")
+print("\n".join(out))
+'@
+        Set-Content -LiteralPath "$Work/manifest.py" -Value $manifest
+        function script:Get-Manifest([string] $Dir) { (& python3 "$Work/manifest.py" $Dir) -join "`n" }
+        $script:Exact = Join-Path $Work 'exact.img'
+        Invoke-Tool truncate '-s', '16M', $Exact
+        Invoke-Tool mkfs.ext4 '-q', '-F', '-d', $Stage, $Exact
+        # What the image holds, read through a read-only mount here (this host's kernel has ext4).
+        $ro = New-Item -ItemType Directory -Path (Join-Path $Work 'exact-ro') -Force
+        Invoke-Tool mount '-o', 'ro,loop', $Exact, $ro
+        try { $script:Expected = Get-Manifest "$ro/t" } finally { Invoke-Tool umount $ro }
+        $Expected | Should -Match ' 1000:1000 '
+        $Expected | Should -Match 'user\.note='
+        $script:ExactSha = (Get-FileHash -LiteralPath $Exact -Algorithm SHA256).Hash
+    }
+
+    It 'lists, copies and tars every name, owner, mode, link, time and attribute exactly' {
+        $vm = Start-RestoreVM -Image @{ 'exact-disk' = $Exact } -New -IdleTimeoutSeconds 300 -TimeoutSeconds 120
+        try {
+            $items = Get-RestoreChildItem -Session $vm -Path /exact-disk/raw/t
+            $items.Name | Should -Contain 'bad-\xFF.txt'
+            ($items | Where-Object Name -eq 'dir-\xFF').RawName | Should -Be ([byte[]](0x64, 0x69, 0x72, 0x2D, 0xFF))
+            Get-RestoreContent -Session $vm -Path '/exact-disk/raw/t/dir-\xFF/in\xE9.txt' | Should -Be 'inner'
+
+            $copy = New-Item -ItemType Directory -Path (Join-Path $Work 'exact-copy') -Force
+            Copy-RestoreItem -Session $vm -Path /exact-disk/raw/t -Destination $copy -Recurse -ExtendedAttribute
+            Get-Manifest "$copy/t" | Should -Be $Expected
+
+            $tar = Join-Path $Work 'exact.tar'
+            Export-RestoreItem -Session $vm -Path /exact-disk/raw/t -Destination $tar -ExtendedAttribute
+            $x = New-Item -ItemType Directory -Path (Join-Path $Work 'exact-untar') -Force
+            Invoke-Tool tar '--xattrs', "--xattrs-include=user.*", '-xf', $tar, '-C', $x
+            Get-Manifest "$x/t" | Should -Be $Expected
+        }
+        finally { Stop-RestoreVM -Id $vm.VmId }
+        (Get-FileHash -LiteralPath $Exact -Algorithm SHA256).Hash | Should -Be $ExactSha
+    }
+}
