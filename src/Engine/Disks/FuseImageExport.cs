@@ -50,6 +50,7 @@ internal sealed class FuseImageExport : IDisposable
                 $"'{imagePath}': {format} image: this host reads it through qemu-storage-daemon, which cannot be started ({ex.Message}); use Start-RestoreVM, or install qemu-system-common", imagePath, ex);
         }
         var stderr = daemon.StandardError.ReadToEndAsync();
+        _ = daemon.StandardOutput.ReadToEndAsync(); // drained, so a chatty daemon never blocks on a full pipe
         var export = new FuseImageExport(daemon, file);
         var deadline = DateTime.UtcNow + StartTimeout;
         while (!IsMounted(file))

@@ -174,7 +174,8 @@ internal sealed class SafeTreeWriter : IDisposable
             dir.Remove(name); // no half-written file is left to be taken for the real one
             throw;
         }
-        _written.Add(rel);
+        // A later hard link may name it: every file of an archive, and of a local walk those with several names.
+        if (e.LocalPath.Length == 0 || e.Info.Links > 1) _written.Add(rel);
         _tracker.File();
     }
 
