@@ -225,6 +225,8 @@ public sealed class AgentSafetyTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(first.StateDir, "mnt")));
         // The orphan record went; the second agent makes its own at its first attach or mount.
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(first.StateDir, "owners")));
+        // The agent's log comes through a pipe read in the background: give it a moment to arrive.
+        for (int i = 0; i < 50 && !second.Stderr.Contains("cleaned up after an earlier process", StringComparison.Ordinal); i++) Thread.Sleep(100);
         Assert.Contains("cleaned up after an earlier process: 1 mounts", second.Stderr);
         output.WriteLine($"after a new agent on the same state folder: mount gone, {disk.KernelName} free, no folders left");
 
