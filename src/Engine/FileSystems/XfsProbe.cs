@@ -24,6 +24,8 @@ public sealed class XfsProbe : SuperblockProbe
         string? label = Label(sb.AsSpan(108, 12));                       // sb_fname
         string? uuid = Uuid(sb.AsSpan(32, 16));                          // sb_uuid
         string version = (Be16(sb, 100) & 0xF).ToString(System.Globalization.CultureInfo.InvariantCulture);  // sb_versionnum low nibble
-        return new FileSystemInfo("xfs", label, uuid, version);
+        // Whether the log holds changes a mount would replay (a crash-consistent backup): null when not known.
+        bool dirty = XfsLog.IsDirty(device, sb) == true;
+        return new FileSystemInfo("xfs", label, uuid, version) { JournalDirty = dirty };
     }
 }
