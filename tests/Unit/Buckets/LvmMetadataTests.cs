@@ -120,6 +120,36 @@ public sealed class LvmMetadataTests(LvmSample sample) : IDisposable, IClassFixt
         Assert.Contains(what, Assert.Throws<InvalidDataException>(() => LvmText.Parse(text)).Message);
 
     [Fact]
+    public void MutatedMetadataTextIsReadOrRefusedNeverCrashes()
+    {
+        using var reader = new FileBlockReader(_image);
+        string text = LvmPhysicalVolume.Read(reader)!.MetadataText!;
+        var random = new Random(20261127);
+        const string Tokens = "{}[]=,\"#\n 0123456789-abc.";
+        for (int i = 0; i < 5000; i++)
+        {
+            var chars = text.ToCharArray().ToList();
+            for (int m = random.Next(1, 6); m > 0 && chars.Count > 0; m--)
+            {
+                int at = random.Next(chars.Count);
+                switch (random.Next(4))
+                {
+                    case 0: chars[at] = Tokens[random.Next(Tokens.Length)]; break;
+                    case 1: chars.RemoveAt(at); break;
+                    case 2: chars.Insert(at, Tokens[random.Next(Tokens.Length)]); break;
+                    default: chars.RemoveRange(at, chars.Count - at); break;
+                }
+            }
+            try
+            {
+                var vg = LvmVolumeGroup.Parse(new string([.. chars]));
+                foreach (var lv in vg.LogicalVolumes) { _ = vg.ContiguousExtent(lv); _ = lv.Kind; }
+            }
+            catch (InvalidDataException) { }
+        }
+    }
+
+    [Fact]
     public void TheTextParserReadsStringsListsAndSections()
     {
         var root = LvmText.Parse("# comment\ncontents = \"Text Format\"\nvg-x {\n id = \"a\\\"b\"\n seqno = 7\n status = [\"READ\", \"WRITE\"]\n pvs { pv0 { pe_start = 2048 } }\n}\n");

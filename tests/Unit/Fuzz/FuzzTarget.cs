@@ -1,3 +1,4 @@
+using RestoreTools.Engine.Buckets.Lvm;
 using System.Reflection;
 using RestoreTools.Engine;
 using RestoreTools.Engine.Disks;
@@ -111,6 +112,20 @@ public static class FuzzTarget
             {
                 return new FuzzOutcome(FuzzVerdict.Crash, e, $"{name} on {where}");
             }
+        }
+        // An LVM2 PV's label, metadata area and text, as the lvm bucket kind reads them: InvalidDataException is its refusal.
+        try
+        {
+            if (LvmPhysicalVolume.Read(device)?.MetadataText is { } text)
+            {
+                var vg = LvmVolumeGroup.Parse(text);
+                foreach (var lv in vg.LogicalVolumes) vg.ContiguousExtent(lv);
+            }
+        }
+        catch (InvalidDataException) { }
+        catch (Exception e)
+        {
+            return new FuzzOutcome(FuzzVerdict.Crash, e, $"LVM2 metadata on {where}");
         }
         return worst;
     }

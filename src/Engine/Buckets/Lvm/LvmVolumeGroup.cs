@@ -47,8 +47,10 @@ public sealed record LvmVolumeGroup(string Name, string Id, long SeqNo, long Ext
             nextLvExtent = seg.StartExtent + seg.ExtentCount;
         }
         var p = PhysicalVolumes.FirstOrDefault(x => x.Name == pvName);
-        if (p is null) return null;
-        return (p.Id, (p.PeStart + first * ExtentSize) * 512, nextLvExtent * ExtentSize * 512);
+        if (p is null || p.PeStart < 0 || first < 0) return null;
+        // Metadata is read from an image: numbers that overflow describe no place on any disk.
+        try { return (p.Id, checked((p.PeStart + first * ExtentSize) * 512), checked(nextLvExtent * ExtentSize * 512)); }
+        catch (OverflowException) { return null; }
     }
 }
 
