@@ -53,6 +53,10 @@ public sealed class RestoreEngine : IRestoreEngine
             ?? throw new RestoreException(RestoreErrorCode.DiskNotFound, $"no attached image named '{diskName}'", diskName);
         foreach (var m in _mounter.All.Where(m => m.BucketPath.StartsWith("/" + diskName + "/", StringComparison.Ordinal)))
             _mounter.Unmount(m.BucketPath);
+        // Loops over the disk (its LVs) go before the disk's own loop.
+        DiskContext? ctx;
+        lock (_gate) _contexts.TryGetValue(device.KernelName, out ctx);
+        ctx?.Release();
         _images.Detach(diskName);
         lock (_gate) _contexts.Remove(device.KernelName);
     }
@@ -229,6 +233,9 @@ public sealed class RestoreEngine : IRestoreEngine
         {
             try { _mounter.Unmount(m.BucketPath); } catch (Exception ex) { errors.Add(ex); }
         }
+        List<DiskContext> contexts;
+        lock (_gate) contexts = [.. _contexts.Values];
+        foreach (var ctx in contexts) ctx.Release();
         foreach (var image in _images.List())
         {
             try { _images.Detach(image.Name); } catch (Exception ex) { errors.Add(ex); }
@@ -303,7 +310,11 @@ public sealed class RestoreEngine : IRestoreEngine
         var devices = _virtio.Scan().Concat(_images.List()).ToList();
         lock (_gate)
         {
-            foreach (var stale in _contexts.Keys.Except(devices.Select(d => d.KernelName)).ToList()) _contexts.Remove(stale);
+            foreach (var stale in _contexts.Keys.Except(devices.Select(d => d.KernelName)).ToList())
+            {
+                _contexts[stale].Release();
+                _contexts.Remove(stale);
+            }
             return devices.Select(Context).ToList();
         }
     }

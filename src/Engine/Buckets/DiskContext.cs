@@ -12,7 +12,36 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
     private (PartitionTable? Table, string? Error)? _table;
     private IReadOnlyList<BucketSource>? _buckets;
 
+    // Loop devices this disk's buckets were exposed through (LVM logical volumes), released with it.
+    private readonly List<Native.LoopDevice> _loops = [];
+
     public DiskDevice Device { get; } = device;
+
+    /// <summary>
+    /// A read-only device for a byte range of the disk (a loop over the disk's own device at that
+    /// offset), held until Release. Bound with autoclear: if this process dies, the kernel frees it
+    /// once nothing mounted from it is left.
+    /// </summary>
+    public string Expose(long offset, long length)
+    {
+        using var handle = File.OpenHandle(Device.DevicePath, FileMode.Open, FileAccess.Read);
+        string marker = "restoretools:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var loop = Native.LoopDevices.Attach(handle, marker, Options.DevRoot, offset, length);
+        lock (_gate) _loops.Add(loop);
+        return loop.Path;
+    }
+
+    /// <summary>Frees what Expose made; the caller unmounted the buckets on them.</summary>
+    public void Release()
+    {
+        List<Native.LoopDevice> loops;
+        lock (_gate) { loops = [.. _loops]; _loops.Clear(); }
+        foreach (var loop in loops)
+        {
+            try { loop.Detach(); } catch (Native.NativeException ex) { Options.Warning?.Invoke($"releasing '{loop.Path}': {ex.Message}"); }
+            loop.Dispose();
+        }
+    }
     public EngineOptions Options { get; } = options;
     public DeviceNodeResolver Nodes { get; } = nodes;
 

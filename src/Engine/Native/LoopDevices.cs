@@ -35,7 +35,9 @@ public static unsafe class LoopDevices
     /// from it is left. marker (63 bytes at most) goes into lo_file_name, for a later process to
     /// tell this binding from any other (see <see cref="ClearIfMarked"/>).
     /// </summary>
-    public static LoopDevice Attach(SafeFileHandle backing, string marker, string devDir = "/dev")
+    /// <param name="offset">Where the device starts in the backing file (an LVM logical volume inside its PV).</param>
+    /// <param name="sizeLimit">Its length from there; 0 for the rest of the backing file.</param>
+    public static LoopDevice Attach(SafeFileHandle backing, string marker, string devDir = "/dev", long offset = 0, long sizeLimit = 0)
     {
         bool added = false;
         backing.DangerousAddRef(ref added);
@@ -53,6 +55,8 @@ public static unsafe class LoopDevices
                 {
                     var cfg = new LoopConfig { Fd = (uint)fileFd };
                     cfg.Info.Flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+                    cfg.Info.Offset = (ulong)offset;
+                    cfg.Info.SizeLimit = (ulong)sizeLimit;
                     SetName(ref cfg.Info, marker);
                     if (Libc.ioctl(loopFd, (nuint)(uint)LOOP_CONFIGURE, &cfg) == 0) { keep = true; return new LoopDevice(loopFd, device, number); }
                     int e = Sys.Errno;
