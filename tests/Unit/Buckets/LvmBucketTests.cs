@@ -8,7 +8,7 @@ namespace RestoreTools.Tests.Unit.Buckets;
 /// A GPT disk whose second partition is an LVM2 PV made by the real lvm2 tools: lv-root (one
 /// contiguous run, ext4 filled through its byte offset), spacer (no filesystem) and split (two
 /// runs). This host has no device-mapper: lv-root is read through a loop at its offset, split
-/// says it needs the restore VM.
+/// says it needs device-mapper.
 /// </summary>
 public sealed class LvmBucketTests : IDisposable
 {
@@ -54,7 +54,7 @@ public sealed class LvmBucketTests : IDisposable
             Assert.Equal("lvroot", lv.Label);
             Assert.Equal(12L << 20, lv.Size);
             Assert.Contains("a linear LV in 2 runs", buckets.Single(b => b.Path == "/d/lvm/vg-data/split").Error);
-            Assert.Contains("Start-RestoreVM", buckets.Single(b => b.Path == "/d/lvm/vg-data/split").Error);
+            Assert.Contains("needs device-mapper", buckets.Single(b => b.Path == "/d/lvm/vg-data/split").Error);
             Assert.Equal("no known filesystem signature", buckets.Single(b => b.Path == "/d/lvm/vg-data/spacer").Error);
 
             // Partial paths list VGs, then LVs; a full path reads a file on the LV.

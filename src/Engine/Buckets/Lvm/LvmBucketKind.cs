@@ -8,7 +8,8 @@ namespace RestoreTools.Engine.Buckets.Lvm;
 /// metadata of the PVs on the disk (the whole disk, or partitions that probe as LVM2_member). A
 /// linear LV that is one contiguous run of extents on a PV of this disk is served, without
 /// device-mapper, by a read-only loop device at its byte offset over the disk; every other kind
-/// says what it is and that it needs device-mapper.
+/// says what it is and that it needs device-mapper (device-mapper tables in the restore VM are
+/// the next step of this bucket kind).
 /// </summary>
 internal sealed class LvmBucketKind : IBucketKind
 {
@@ -51,8 +52,8 @@ internal sealed class LvmBucketKind : IBucketKind
         var extent = vg.ContiguousExtent(lv);
         string? why = extent is null
             ? lv.Kind == "linear"
-                ? $"a linear LV in {lv.Segments.Count} runs: this host has no device-mapper to join them; Start-RestoreVM reads it"
-                : $"a {lv.Kind} LV: this host has no device-mapper to build it; Start-RestoreVM reads it"
+                ? $"a linear LV in {lv.Segments.Count} runs: joining them needs device-mapper, which this kernel lacks"
+                : $"a {lv.Kind} LV: building it needs device-mapper, which this kernel lacks"
             : self is null || extent.Value.Pv != self.Id
                 ? $"its extents are on PV {extent.Value.Pv}, which is not on this disk: attach that disk too"
                 : extent.Value.Offset + extent.Value.Length > pvSize
