@@ -121,6 +121,9 @@ public sealed class AgentLifecycleTests(AgentFixture f, ITestOutputHelper output
         using (var s = client.OpenRead("/files/raw/data/big.bin"))
         using (var sha = System.Security.Cryptography.SHA256.Create())
             Assert.Equal(Shell.Sha256(f.Images.BigFile), Convert.ToHexString(sha.ComputeHash(s)));
+        // The request's log line comes through the agent's stderr pipe a moment after the slot is free.
+        deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!agent.Stderr.Contains("client gone", StringComparison.Ordinal) && DateTime.UtcNow < deadline) Thread.Sleep(50);
         Assert.Contains("client gone", agent.Stderr);
 
         // Then idle: exit 0.
