@@ -4,6 +4,7 @@
 #   vm/run-vm.sh -i NAME=PATH [-i NAME=PATH ...] [options]
 #
 #   -i NAME=PATH        attach PATH read-only as a virtio disk whose serial is NAME (20 chars max)
+#   -w, --rw-image NAME=PATH   attach raw PATH writable, serial NAME (test fixtures built in a VM)
 #   --state DIR         per-VM folder: console.log, qemu.pid, token, initrd (default: a new
 #                       folder under ${TMPDIR:-/tmp})
 #   --kernel FILE       default out/vm/vmlinux
@@ -34,11 +35,12 @@ initrd="$root/out/vm/initrd.img"
 state="" token="" cmdline_token=0 idle=600 selftest=0 wait=0 machine=q35 accel=auto mem=512 smp=2 extra=""
 images=()
 
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
 die() { echo "run-vm: error: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        -i|--image) images+=("$2"); shift 2 ;;
+        -i|--image) images+=("ro:$2"); shift 2 ;;
+        -w|--rw-image) images+=("rw:$2"); shift 2 ;;
         --state) state="$2"; shift 2 ;;
         --kernel) kernel="$2"; shift 2 ;;
         --initrd) initrd="$2"; shift 2 ;;
@@ -124,15 +126,23 @@ image_format() {
 drive_args=()
 n=0
 for spec in "${images[@]}"; do
+    mode="${spec%%:*}" spec="${spec#*:}" opt=-i
+    [ "$mode" = rw ] && opt=-w
     name="${spec%%=*}" path="${spec#*=}"
-    [ "$name" != "$spec" ] && [ -n "$name" ] || die "-i NAME=PATH, got '$spec'"
-    [ -f "$path" ] || [ -b "$path" ] || die "-i $name: no file '$path'"
+    [ "$name" != "$spec" ] && [ -n "$name" ] || die "$opt NAME=PATH, got '$spec'"
+    [ -f "$path" ] || [ -b "$path" ] || die "$opt $name: no file '$path'"
     if [ ${#name} -gt 20 ]; then
         echo "run-vm: warning: serial '$name' is longer than 20 characters; the VM sees '${name:0:20}'" >&2
         name="${name:0:20}"
     fi
-    fmt="$(image_format "$path")"
-    drive_args+=(-drive "file=$(qesc "$(realpath "$path")"),if=none,id=d$n,format=$fmt,readonly=on"
+    if [ "$mode" = rw ]; then
+        # always raw: a writable disk is never probed for a format (a guest could write a qcow2 header)
+        [ -w "$path" ] || die "-w $name: '$path' is not writable"
+        drive_opts="format=raw"
+    else
+        drive_opts="format=$(image_format "$path"),readonly=on"
+    fi
+    drive_args+=(-drive "file=$(qesc "$(realpath "$path")"),if=none,id=d$n,$drive_opts"
                  -device "virtio-blk-pci,drive=d$n,serial=$(qesc "$name")")
     n=$((n + 1))
 done
