@@ -10,9 +10,10 @@
 # (Debian 12 userland) in a busybox initramfs; tests/Lvm/maker-init runs the job there and powers off.
 #
 # OUTDIR receives (all sparse raw images):
-#   lvm-a.img  128 MiB GPT: 1 = plain ext4 "plain" (bench.bin), 2 = PV of vg-data
+#   lvm-a.img  128 MiB GPT: 1 = 16 MiB plain ext4 "plain" (bench.bin), 2 = PV of vg-data
 #   lvm-b.img  128 MiB, no table: the whole disk is the second PV of vg-data
 #   lvm-c.img   96 MiB MBR: 1 = extended, 5 = logical partition holding the PV of vg_single
+#   (with LVM_MAKER_BENCH_MB over 4, lvm-a, lvm-b, the plain partition, lv-root and lv-striped grow)
 #   manifest.sha256   "sha256  VG/LV/relative/path" for every file in every LV
 #   plain.sha256      "sha256  part1/relative/path" for lvm-a's plain partition
 #   lvs.txt, pvs.txt  lvs -a / pvs as lvm2 saw them in the VM (VM device names /dev/vdX)
@@ -30,8 +31,10 @@
 # Cached: when OUTDIR/.maker-stamp matches, nothing is done. The maker initramfs is cached in
 # out/cache/lvm-maker/<hash>/. The kernel and busybox come from vm/build-vm.sh's cache
 # (out/cache/vm/unpacked), which is filled by running vm/build-vm.sh when it is missing.
-# Environment: LVM_MAKER_BENCH_MB (default 3) size of bench.bin; LVM_MAKER_TIMEOUT (seconds,
-# default 1200) for the VM run. Needs root, qemu-system-x86_64, lvm2, e2fsprogs, fdisk, cpio, kmod.
+# Environment: LVM_MAKER_BENCH_MB (default 3, up to 512) size of bench.bin, e.g. 100 for the
+# bench; LVM_MAKER_TIMEOUT (seconds, default 1200) for the VM run. Runs on one OUTDIR are
+# serialised with flock on OUTDIR/.lock. Takes about 15 s here (TCG), most of it the VM.
+# Needs root, qemu-system-x86_64, lvm2, e2fsprogs, fdisk, cpio, kmod.
 set -euo pipefail
 export LC_ALL=C
 
@@ -44,9 +47,14 @@ die() { echo "make-lvm-images: error: $*" >&2; exit 1; }
 outdir="$1"
 bench_mb="${LVM_MAKER_BENCH_MB:-3}"
 timeout_s="${LVM_MAKER_TIMEOUT:-1200}"
-[[ $bench_mb =~ ^[1-9][0-9]?$ ]] && [ "$bench_mb" -le 8 ] || die "LVM_MAKER_BENCH_MB must be 1..8 (the LVs are 12-16 MiB)"
+[[ $bench_mb =~ ^[1-9][0-9]{0,2}$ ]] && [ "$bench_mb" -le 512 ] || die "LVM_MAKER_BENCH_MB must be 1..512"
+# Up to 4 MB bench.bin fits the base layout; a larger one grows the plain partition, lv-root and
+# lv-striped by extra_mb (bench.bin + 1/8 for ext4, a multiple of 8 MiB: 2 stripes of 4 MiB
+# extents) and the disks with them (lvm-a holds the plain partition, lv-root and half of lv-striped).
+extra_mb=0
+[ "$bench_mb" -le 4 ] || extra_mb=$(( (bench_mb + bench_mb / 8 + 7) / 8 * 8 ))
 [ "$(id -u)" = 0 ] || die "run as root"
-for t in lvm mke2fs sfdisk cpio depmod modprobe qemu-system-x86_64 sha256sum; do
+for t in lvm mke2fs sfdisk flock cpio depmod modprobe qemu-system-x86_64 sha256sum; do
     command -v "$t" >/dev/null || die "missing host tool '$t' (apt-get install --no-install-recommends lvm2 e2fsprogs fdisk cpio kmod qemu-system-x86)"
 done
 lvm_bin="$(command -v lvm)" mke2fs_bin="$(command -v mke2fs)"
@@ -89,13 +97,19 @@ krel="$(basename "$(ls -d "$kdir"/lib/modules/*/ | head -1)")"
 modules="virtio_pci virtio_blk dm-mod dm-thin-pool dm-snapshot dm-raid dm-mirror raid1 ext4"
 key="$( {
     sha256sum "${BASH_SOURCE[0]}" "$here/maker-init" "$lvm_bin" "$mke2fs_bin" "$bdir/bin/busybox" | cut -c1-64
-    echo "$(basename "$kdir") $krel $modules bench=$bench_mb"
+    echo "$(basename "$kdir") $krel $modules"
 } | sha256sum | cut -c1-16)"
 
+mkdir -p "$outdir"
+outdir="$(cd "$outdir" && pwd)"
+# one maker per OUTDIR at a time (test fixtures may start together); the second then finds it done
+exec 9>"$outdir/.lock"
+flock 9
 stamp="$outdir/.maker-stamp"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
+stamp_value="$key bench=$bench_mb"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_value" ] &&
    [ -f "$outdir/lvm-a.img" ] && [ -f "$outdir/lvm-b.img" ] && [ -f "$outdir/lvm-c.img" ] && [ -s "$outdir/manifest.sha256" ]; then
-    log "up to date: $outdir ($key)"
+    log "up to date: $outdir ($stamp_value)"
     exit 0
 fi
 
@@ -125,7 +139,6 @@ if [ ! -f "$initrd" ]; then
     mknod -m 0600 "$r/dev/console" c 5 1
     mknod -m 0666 "$r/dev/null" c 1 3
     install -m 0755 "$here/maker-init" "$r/init"
-    echo "$bench_mb" >"$r/etc/lvm-maker/bench-mb"
     # modules with their dependencies, as build-vm.sh picks them; busybox modprobe loads them in order
     mods="$kdir/lib/modules/$krel"
     dst="$r/lib/modules/$krel"
@@ -147,11 +160,13 @@ if [ ! -f "$initrd" ]; then
     rm -rf "$work"
     trap - EXIT
     log "initramfs: $initrd ($(stat -c %s "$initrd") bytes)"
+    # older keys' initramfs are never used again
+    for old in "$root/out/cache/lvm-maker"/*/; do
+        [ "${old%/}" = "$icache" ] || rm -rf "${old%/}"
+    done
 fi
 
 # ---- blank images, partitioned here -------------------------------------------------------------
-mkdir -p "$outdir"
-outdir="$(cd "$outdir" && pwd)"
 tmp="$(mktemp -d "$outdir/.making.XXXXXX")"
 state="$tmp/vm"
 vm_pid=""
@@ -166,13 +181,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-truncate -s 128M "$tmp/lvm-a.img"
-truncate -s 128M "$tmp/lvm-b.img"
+truncate -s $((128 + extra_mb * 5 / 2))M "$tmp/lvm-a.img"
+truncate -s $((128 + extra_mb / 2))M "$tmp/lvm-b.img"
 truncate -s 96M "$tmp/lvm-c.img"
-# GPT: 16 MiB Linux filesystem, then Linux LVM to the end
-sfdisk -q -X gpt "$tmp/lvm-a.img" <<'EOF' >/dev/null
-start=2048, size=32768, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="plain"
-start=34816, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, name="lvm"
+# GPT: a 16 MiB (+ extra) Linux filesystem, then Linux LVM to the end
+plain_sectors=$(( (16 + extra_mb) * 2048 ))
+sfdisk -q -X gpt "$tmp/lvm-a.img" <<EOF >/dev/null
+start=2048, size=$plain_sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="plain"
+start=$((2048 + plain_sectors)), type=E6D6D379-F507-44C2-A23C-238F2A3DF928, name="lvm"
 EOF
 # MBR: one extended partition over the disk, one logical partition (5) of type 8e inside it
 sfdisk -q -X dos "$tmp/lvm-c.img" <<'EOF' >/dev/null
@@ -181,9 +197,10 @@ start=4096, type=8e
 EOF
 
 # ---- the maker VM -------------------------------------------------------------------------------
-log "booting the maker VM (TCG: a few minutes)"
+log "booting the maker VM"
 t0=$(date +%s.%N)
-"$root/vm/run-vm.sh" --wait --state "$state" --kernel "$kdir/vmlinux" --initrd "$initrd" --mem 768 \
+"$root/vm/run-vm.sh" --wait --state "$state" --kernel "$kdir/vmlinux" --initrd "$initrd" --mem $((768 + bench_mb)) \
+    --append "lvmmaker.bench=$bench_mb lvmmaker.extra=$extra_mb" \
     -w "lvm-a=$tmp/lvm-a.img" -w "lvm-b=$tmp/lvm-b.img" -w "lvm-c=$tmp/lvm-c.img" >"$tmp/run-vm.out" 2>&1 &
 vm_pid=$!
 deadline=$(( $(date +%s) + timeout_s ))
@@ -241,5 +258,5 @@ rm -f "$stamp" "$outdir/maker-failed.console.log"
 for f in lvm-a.img lvm-b.img lvm-c.img manifest.sha256 plain.sha256 lvs.txt pvs.txt console.log; do
     mv -f "$tmp/$f" "$outdir/$f"
 done
-echo "$key" >"$stamp"
+echo "$stamp_value" >"$stamp"
 log "done: $outdir ($(wc -l <"$outdir/manifest.sha256") files in $(echo $expected_lvs | wc -w) LVs)"
