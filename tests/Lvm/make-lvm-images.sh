@@ -207,7 +207,10 @@ deadline=$(( $(date +%s) + timeout_s ))
 while kill -0 "$vm_pid" 2>/dev/null; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
         log "the maker VM did not finish in ${timeout_s}s; stopping it"
-        [ -f "$state/console.log" ] && tail -20 "$state/console.log" | tr -d '\r' >&2
+        if [ -f "$state/console.log" ]; then
+            tr -d '\r' <"$state/console.log" >"$outdir/maker-failed.console.log"
+            tail -20 "$outdir/maker-failed.console.log" >&2
+        fi
         exit 1   # cleanup stops the qemu of this run
     fi
     sleep 1
