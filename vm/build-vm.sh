@@ -219,6 +219,10 @@ fi
 boot_modules="virtio_pci virtio_blk virtio_net vmw_vsock_virtio_transport"
 # qemu_fw_cfg: a VM resumed from a boot snapshot reads its token from fw_cfg (restoretools.snapshot=1)
 snapshot_modules="qemu_fw_cfg"
+# device-mapper for LVM: dm-mod (linear and striped built in) when the engine opens
+# /dev/mapper/control, the thin-pool and snapshot targets when a table names them. Raid and mirror
+# LVs are read from one leg with a linear table, so dm-raid and dm-mirror are not needed.
+dm_modules="dm-mod dm-thin-pool dm-snapshot"
 fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3"
 # strip_signature FILE: a signed module ends in the PKCS#7 signature, a struct module_signature
 # (12 bytes, the last 4 the signature's length, big-endian) and "~Module signature appended~\n".
@@ -235,7 +239,7 @@ mods="$kdir/lib/modules/$krel"
 dst="$rootfs/lib/modules/$krel"
 mkdir -p "$dst"
 missing=()
-for m in $boot_modules $snapshot_modules $fs_modules; do
+for m in $boot_modules $snapshot_modules $dm_modules $fs_modules; do
     if ! deps="$(modprobe -d "$kdir" -S "$krel" --show-depends "$m" 2>/dev/null)"; then
         missing+=("$m"); continue
     fi

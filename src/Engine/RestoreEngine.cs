@@ -29,8 +29,9 @@ public sealed class RestoreEngine : IRestoreEngine
         _virtio = new VirtioDiskScanner(_options, _nodes);
         // What an earlier, killed process on this state folder left goes first; then this one's own record.
         var stale = StaleStateCleaner.Clean(_options);
-        if (stale.Unmounted + stale.LoopsCleared > 0)
-            _options.Warning?.Invoke($"cleaned up after an earlier process: {stale.Unmounted} mounts, {stale.LoopsCleared} loop devices");
+        if (stale.Unmounted + stale.LoopsCleared + stale.MappedRemoved > 0)
+            _options.Warning?.Invoke($"cleaned up after an earlier process: {stale.Unmounted} mounts, {stale.LoopsCleared} loop devices"
+                + (stale.MappedRemoved > 0 ? $", {stale.MappedRemoved} device-mapper devices" : ""));
         int exports = FuseImageExport.CleanStale(Path.Combine(Path.GetDirectoryName(_options.MountRoot)!, "fuse"), _options.Warning);
         if (exports > 0) _options.Warning?.Invoke($"stopped {exports} image exports an earlier process left");
         _record = new OwnerRecord(_options);
@@ -77,14 +78,21 @@ public sealed class RestoreEngine : IRestoreEngine
 
     public RestoreBucket Mount(string bucketPath)
     {
-        var bucket = GetBucket(bucketPath);
-        return MountBucket(bucket);
+        var (ctx, source, rest) = Locate(RestorePath.Parse(bucketPath));
+        if (source is null || rest.Count > 0)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{bucketPath}' does not name a bucket (/disk/type/component)", bucketPath);
+        return MountBucket(ctx, source);
     }
 
     public RestoreBucket Unmount(string bucketPath)
     {
-        var bucket = GetBucket(bucketPath);
+        var (ctx, source, rest) = Locate(RestorePath.Parse(bucketPath));
+        if (source is null || rest.Count > 0)
+            throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{bucketPath}' does not name a bucket (/disk/type/component)", bucketPath);
+        var bucket = ToBucket(ctx, source);
+        bool wasMounted = bucket.IsMounted;
         _mounter.Unmount(bucket.Path);
+        if (wasMounted && source.Plan is not null) ctx.Unmap(source.Plan);
         return bucket with { IsMounted = false, MountPoint = null };
     }
 
@@ -135,7 +143,7 @@ public sealed class RestoreEngine : IRestoreEngine
         }
 
         var (_, source, rest) = Locate(path);
-        var bucket = MountBucket(ToBucket(ctx, source!));
+        var bucket = MountBucket(ctx, source!);
         string local, inner;
         try { (local, inner) = ConfinedResolver.Resolve(bucket.MountPoint!, rest, followFinal, display); }
         catch (NativeException ex) { throw LocalItems.Failed(display, ex); }
@@ -244,9 +252,20 @@ public sealed class RestoreEngine : IRestoreEngine
         _record.Dispose();
     }
 
-    private RestoreBucket MountBucket(RestoreBucket bucket)
+    private RestoreBucket MountBucket(DiskContext ctx, BucketSource source)
     {
+        var bucket = ToBucket(ctx, source);
         if (bucket.IsMounted) return bucket;
+        if (source.Plan is null || bucket.Device is null || bucket.IsContainer || bucket.Error is not null)
+            return MountOn(bucket);
+        // An LV in the restore VM: its device-mapper devices exist while it is mounted.
+        ctx.Map(source.Plan);
+        try { return MountOn(bucket); }
+        catch { ctx.Unmap(source.Plan); throw; }
+    }
+
+    private RestoreBucket MountOn(RestoreBucket bucket)
+    {
         // A bucket with no signature is still tried with every type the kernel has; a container never is.
         if (bucket.Device is null || bucket.IsContainer || (bucket.FileSystem is not null && bucket.Error is not null))
             throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: {bucket.Error ?? "it has no device"}", bucket.Path);
@@ -324,7 +343,7 @@ public sealed class RestoreEngine : IRestoreEngine
         lock (_gate)
         {
             if (!_contexts.TryGetValue(device.KernelName, out var ctx) || ctx.Device != device)
-                _contexts[device.KernelName] = ctx = new DiskContext(device, _options, _nodes);
+                _contexts[device.KernelName] = ctx = new DiskContext(device, _options, _nodes, Contexts);
             return ctx;
         }
     }

@@ -16,6 +16,18 @@ public static unsafe class DeviceNodes
         }
     }
 
+    /// <summary>A character node (0600): the device-mapper control node, which devtmpfs makes only after dm-mod is loaded.</summary>
+    public static void CreateCharNode(string path, uint major, uint minor)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        fixed (byte* p = Sys.Z(path))
+        {
+            if (Libc.mknod(p, (uint)(LibC.S_IFCHR | 0x180), Sys.MakeDev(major, minor)) == 0) return;
+            int e = Sys.Errno;
+            if (e != Sys.EEXIST) throw new NativeException("mknod", e, path);
+        }
+    }
+
     /// <summary>The major:minor of a block node, or null when path is not a block device.</summary>
     public static (uint Major, uint Minor)? GetDeviceNumber(string path)
     {

@@ -14,9 +14,47 @@ namespace RestoreTools.Engine.State;
 /// </summary>
 internal static class StaleStateCleaner
 {
-    public sealed record Result(int Records, int Unmounted, int LoopsCleared, int FoldersLeft);
+    public sealed record Result(int Records, int Unmounted, int LoopsCleared, int FoldersLeft, int MappedRemoved = 0);
 
     public static Result Clean(EngineOptions options)
+    {
+        var result = CleanRecords(options);
+        return result with { MappedRemoved = RemoveOrphanMappings(options) };
+    }
+
+    /// <summary>
+    /// Device-mapper devices (LVs in the restore VM) of engine processes that are gone: named
+    /// restoretools-PID-..., removed top first (each device's number suffix is larger than those it
+    /// is built on). Mounts on them were undone above, from the records. Looked for only when
+    /// device-mapper is loaded: a kernel without it is never made to load it here.
+    /// </summary>
+    private static int RemoveOrphanMappings(EngineOptions options)
+    {
+        try
+        {
+            if (!File.ReadLines("/proc/misc").Any(l => l.EndsWith(" device-mapper", StringComparison.Ordinal))) return 0;
+            int removed = 0;
+            var orphans = DeviceMapper.List(options.DevRoot)
+                .Select(n => (Name: n, Parts: n.Split('-')))
+                .Where(d => d.Parts.Length == 4 && d.Parts[0] == "restoretools" && int.TryParse(d.Parts[1], out int pid)
+                    && !Directory.Exists($"/proc/{pid}") && int.TryParse(d.Parts[3], out _))
+                .OrderByDescending(d => int.Parse(d.Parts[3]));
+            foreach (var (name, _) in orphans)
+            {
+                if (DeviceMapper.Remove(options.DevRoot, name)) removed++;
+                else options.Warning?.Invoke($"'{name}', made by an earlier process, is still in use: left as it is");
+                try { File.Delete(Path.Combine(options.DevRoot, "mapper", name)); } catch (IOException) { }
+            }
+            return removed;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            options.Warning?.Invoke($"cleaning up device-mapper devices of an earlier process: {ex.Message}");
+            return 0;
+        }
+    }
+
+    private static Result CleanRecords(EngineOptions options)
     {
         string dir = OwnerRecord.DirFor(options);
         if (!Directory.Exists(dir)) return new Result(0, 0, 0, 0);

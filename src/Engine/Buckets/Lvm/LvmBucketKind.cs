@@ -4,75 +4,133 @@ using RestoreTools.Engine.Native;
 namespace RestoreTools.Engine.Buckets.Lvm;
 
 /// <summary>
-/// "lvm": one bucket per logical volume, named VG/LV (/disk/lvm/vg-data/lv-root), found from the
-/// metadata of the PVs on the disk (the whole disk, or partitions that probe as LVM2_member). A
-/// linear LV that is one contiguous run of extents on a PV of this disk is served, without
-/// device-mapper, by a read-only loop device at its byte offset over the disk; every other kind
-/// says what it is and that it needs device-mapper (device-mapper tables in the restore VM are
-/// the next step of this bucket kind).
+/// "lvm": one bucket per logical volume, named VG/LV (/disk/lvm/vg-data/lv-root), for every VG with
+/// a PV on the disk (the whole disk, or partitions that probe as LVM2_member); its other PVs may be
+/// on other disks the engine sees. Where the kernel has device-mapper (the restore VM), every LV is
+/// built from the metadata as read-only device-mapper tables (<see cref="LvmDeviceTables"/>).
+/// Without it (this host), a linear LV that is one contiguous run of extents is served by a
+/// read-only loop device at its byte offset over the disk, and every other kind says it needs the
+/// restore VM.
 /// </summary>
 internal sealed class LvmBucketKind : IBucketKind
 {
     public string Type => "lvm";
     public int ComponentDepth => 2;
 
+    private static readonly Lazy<bool> HasDeviceMapper = new(DeviceMapper.IsAvailable);
+
+    /// <summary>A PV found on a disk: its label, the VG its newest metadata describes, where it lies.</summary>
+    internal sealed record FoundPv(DiskContext Disk, LvmPhysicalVolume Label, LvmVolumeGroup Group, long Start, long Size, string Where);
+
     public IEnumerable<BucketSource> Enumerate(DiskContext disk)
     {
         var found = new List<BucketSource>();
-        foreach (var (pvStart, pvSize, where) in PhysicalVolumes(disk))
+        // A VG with several PVs on this disk is listed once, from its newest metadata.
+        foreach (var group in PhysicalVolumes(disk).GroupBy(p => p.Group.Id))
         {
-            LvmPhysicalVolume? pv;
-            LvmVolumeGroup vg;
-            try
+            var vg = group.MaxBy(p => p.Group.SeqNo)!.Group;
+            var everywhere = disk.Peers().SelectMany(PhysicalVolumes).Where(p => p.Group.Id == vg.Id).ToList();
+            var locations = new Dictionary<string, PvLocation>(StringComparer.Ordinal);
+            foreach (var p in everywhere)
+                if (p.Disk.DeviceNumber is { } dev)
+                    locations.TryAdd(p.Label.Id, new PvLocation(dev, p.Start / 512, p.Size / 512, $"disk '{p.Disk.Device.Name}' {p.Where}"));
+            var tables = new LvmDeviceTables(vg, locations);
+            foreach (var each in vg.LogicalVolumes)
             {
-                using (var reader = disk.OpenReader())
-                    pv = LvmPhysicalVolume.Read(new SliceBlockReader(reader, pvStart, pvSize));
-                if (pv?.MetadataText is null) continue;
-                vg = LvmVolumeGroup.Parse(pv.MetadataText);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException)
-            {
-                disk.Options.Warning?.Invoke($"disk '{disk.Device.Name}': the LVM2 PV on {where} cannot be read: {ex.Message}");
-                continue;
-            }
-            var self = vg.PhysicalVolumes.FirstOrDefault(p => p.Id.Replace("-", "") == pv.Id);
-            foreach (var lv in vg.LogicalVolumes)
-            {
-                if (!lv.Status.Contains("VISIBLE")) continue; // internal LVs: thin pool data, raid and mirror legs
-                found.Add(Bucket(disk, vg, lv, self, pvStart, pvSize));
+                // Internal LVs (thin pool data, raid and mirror legs) are not listed. An old-style
+                // snapshot is a visible "snapshotN" LV over a hidden exception store, which is the
+                // name lvs shows and users know: the bucket takes that one.
+                if (!each.Status.Contains("VISIBLE")) continue;
+                var lv = each.Segments is [{ Type: "snapshot", CowStore: { } cow }]
+                    ? vg.LogicalVolumes.FirstOrDefault(l => l.Name == cow) : each;
+                if (lv is null) continue;
+                found.Add(HasDeviceMapper.Value
+                    ? Mapped(disk, vg, lv, tables)
+                    : Looped(disk, vg, lv, tables, everywhere));
             }
         }
         return found;
     }
 
-    private static BucketSource Bucket(DiskContext disk, LvmVolumeGroup vg, LvmLv lv, LvmPv? self, long pvStart, long pvSize)
+    /// <summary>The restore VM: the LV as device-mapper builds it.</summary>
+    private static BucketSource Mapped(DiskContext disk, LvmVolumeGroup vg, LvmLv lv, LvmDeviceTables tables)
     {
         string component = vg.Name + "/" + lv.Name;
-        long size = lv.ExtentCount * vg.ExtentSize * 512;
-        var extent = vg.ContiguousExtent(lv);
-        string? why = extent is null
-            ? lv.Kind == "linear"
-                ? $"a linear LV in {lv.Segments.Count} runs: joining them needs device-mapper, which this kernel lacks"
-                : $"a {lv.Kind} LV: building it needs device-mapper, which this kernel lacks"
-            : self is null || extent.Value.Pv != self.Id
-                ? $"its extents are on PV {extent.Value.Pv}, which is not on this disk: attach that disk too"
-                : extent.Value.Offset + extent.Value.Length > pvSize
-                    ? "its extents lie past the end of its PV"
-                    : null;
-        if (why is not null) return new BucketSource("lvm", component, null, size, null, $"{component}: {why}");
-
-        long start = pvStart + extent!.Value.Offset, length = extent.Value.Length;
-        string? device = null, error = null;
-        try { device = disk.Expose(start, length); }
-        catch (IOException ex) { error = $"{component} cannot be exposed as a device: {ex.Message}"; }
-        var fs = disk.Probe(start, length);
-        if (error is null && fs is null) error = "no known filesystem signature";
-        else if (fs is { IsMountable: false }) error = $"holds {fs.Type}, not a mountable filesystem";
-        return new BucketSource("lvm", component, device, length, fs, error) { Start = start };
+        long size = tables.SizeOf(lv) * 512;
+        DmPlan plan;
+        FileSystems.FileSystemInfo? fs;
+        try
+        {
+            plan = tables.Build(lv);
+            // Mapped to probe, then removed: an LV's devices exist only while it is mounted.
+            string device = disk.Map(plan);
+            try { fs = disk.ProbeDevice(device, size); }
+            finally { disk.Unmap(plan); }
+        }
+        catch (LvmUnbuildableException ex) { return Unreadable(component, size, tables.KindOf(lv), ex.Message); }
+        catch (IOException ex) { return Unreadable(component, size, tables.KindOf(lv), $"device-mapper refused it: {ex.Message}"); }
+        return Probed(disk, component, disk.MappedNode(plan), size, fs, null) with { Plan = plan };
     }
 
-    /// <summary>Where PVs may lie: the whole disk when it has no table, otherwise partitions that probe as LVM2_member.</summary>
-    private static IEnumerable<(long Start, long Size, string Where)> PhysicalVolumes(DiskContext disk)
+    /// <summary>This host: a linear LV of one run through a loop device; anything else needs the restore VM.</summary>
+    private static BucketSource Looped(DiskContext disk, LvmVolumeGroup vg, LvmLv lv, LvmDeviceTables tables, List<FoundPv> pvs)
+    {
+        string component = vg.Name + "/" + lv.Name;
+        long size = tables.SizeOf(lv) * 512;
+        string kind = tables.KindOf(lv);
+        var extent = kind == "linear" ? vg.ContiguousExtent(lv) : null;
+        if (extent is null)
+        {
+            string what = kind == "linear" ? $"a linear LV in {lv.Segments.Count} runs" : $"a {kind} LV";
+            return Unreadable(component, size, kind, $"{what}: reading it needs device-mapper, which this host's kernel lacks; use Start-RestoreVM");
+        }
+        var pv = pvs.FirstOrDefault(p => p.Label.Id == extent.Value.Pv.Replace("-", ""));
+        if (pv is null)
+            return Unreadable(component, size, kind, $"its PV {extent.Value.Pv} is missing: attach the disk that holds it");
+        if (extent.Value.Offset + extent.Value.Length > pv.Size)
+            return Unreadable(component, size, kind, $"its extents lie past the end of its PV on {pv.Where}");
+
+        long start = pv.Start + extent.Value.Offset, length = extent.Value.Length;
+        string? device = null, error = null;
+        try { device = pv.Disk.Expose(start, length); }
+        catch (IOException ex) { error = $"{component} cannot be exposed as a device: {ex.Message}"; }
+        var source = Probed(pv.Disk, component, device, length, pv.Disk.Probe(start, length), error);
+        return pv.Disk == disk ? source with { Start = start } : source;
+    }
+
+    private static BucketSource Probed(DiskContext disk, string component, string? device, long size, FileSystems.FileSystemInfo? fs, string? error)
+    {
+        if (error is null && fs is null) error = "no known filesystem signature";
+        else if (error is null && fs is { IsMountable: false }) error = $"holds {fs.Type}, not a mountable filesystem";
+        return new BucketSource("lvm", component, device, size, fs, error);
+    }
+
+    private static BucketSource Unreadable(string component, long size, string kind, string why) =>
+        new("lvm", component, null, size, null, $"{component} ({kind}): {why}");
+
+    /// <summary>The PVs on a disk, read once: the whole disk when it has no table, otherwise partitions that probe as LVM2_member.</summary>
+    internal static IReadOnlyList<FoundPv> PhysicalVolumes(DiskContext disk) => disk.Cached("lvm.pvs", () =>
+    {
+        var list = new List<FoundPv>();
+        foreach (var (start, size, where) in Candidates(disk))
+        {
+            try
+            {
+                LvmPhysicalVolume? pv;
+                using (var reader = disk.OpenReader())
+                    pv = LvmPhysicalVolume.Read(new SliceBlockReader(reader, start, size));
+                if (pv?.MetadataText is null) continue;
+                list.Add(new FoundPv(disk, pv, LvmVolumeGroup.Parse(pv.MetadataText), start, size, where));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                disk.Options.Warning?.Invoke($"disk '{disk.Device.Name}': the LVM2 PV on {where} cannot be read: {ex.Message}");
+            }
+        }
+        return (IReadOnlyList<FoundPv>)list;
+    });
+
+    private static IEnumerable<(long Start, long Size, string Where)> Candidates(DiskContext disk)
     {
         var (table, _) = disk.Table;
         if (table is null)

@@ -26,8 +26,22 @@ public sealed record LvmVolumeGroup(string Name, string Id, long SeqNo, long Ext
         var list = s.List("stripes") ?? [];
         for (int i = 0; i + 1 < list.Count; i += 2)
             if (list[i] is string pv && list[i + 1] is long at && at >= 0) stripes.Add((pv, at));
+        // Sub-LVs a segment is built on: raid legs ("raids", names only: each leg starts at its own
+        // extent 0) and mirror legs ("mirrors", name and extent pairs).
+        var areas = new List<(string Lv, long StartExtent)>();
+        foreach (var o in s.List("raids") ?? []) if (o is string leg) areas.Add((leg, 0));
+        var mirrors = s.List("mirrors") ?? [];
+        for (int i = 0; i + 1 < mirrors.Count; i += 2)
+            if (mirrors[i] is string leg && mirrors[i + 1] is long at && at >= 0) areas.Add((leg, at));
         return new LvmSegment(start, count, type, s.Num("stripe_size"), stripes,
-            s.Str("thin_pool"), s.Str("origin"), s.Num("device_id"));
+            s.Str("thin_pool"), s.Str("origin"), s.Num("device_id"))
+        {
+            Areas = areas,
+            Metadata = s.Str("metadata"),
+            Pool = s.Str("pool"),
+            ChunkSize = s.Num("chunk_size"),
+            CowStore = s.Str("cow_store"),
+        };
     }
 
     /// <summary>Where a linear LV of one run lies on its PV: the byte offset from the PV's start and the length; null otherwise.</summary>
@@ -69,4 +83,18 @@ public sealed record LvmLv(string Name, string Id, IReadOnlyList<string> Status,
 }
 
 public sealed record LvmSegment(long StartExtent, long ExtentCount, string Type, long? StripeSize, IReadOnlyList<(string Pv, long StartExtent)> Stripes,
-    string? ThinPool, string? Origin, long? DeviceId);
+    string? ThinPool, string? Origin, long? DeviceId)
+{
+    /// <summary>Raid and mirror legs: sub-LV names and where in them this segment starts.</summary>
+    public IReadOnlyList<(string Lv, long StartExtent)> Areas { get; init; } = [];
+
+    /// <summary>A thin pool's metadata and data sub-LVs.</summary>
+    public string? Metadata { get; init; }
+    public string? Pool { get; init; }
+
+    /// <summary>Sectors: a thin pool's data block, a snapshot's chunk.</summary>
+    public long? ChunkSize { get; init; }
+
+    /// <summary>An old-style snapshot's exception store (the visible LV users call the snapshot).</summary>
+    public string? CowStore { get; init; }
+}
