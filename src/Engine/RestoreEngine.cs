@@ -133,8 +133,10 @@ public sealed class RestoreEngine : IRestoreEngine
                 .Where(x => x.parts.Take(prefix.Count).SequenceEqual(prefix))
                 .GroupBy(x => x.parts[prefix.Count])
                 .OrderBy(g => g.Key, ComponentOrder.Instance)
-                .Select(g => new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]),
-                    ResolvedKind.Bucket, g.Count() == 1 ? g.First().b.Size : null, g.Count() == 1 ? g.First().b.FileSystem?.Type : null))
+                .Select(g => prefix.Count + 1 == kind.ComponentDepth
+                    ? new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]), ResolvedKind.Bucket, g.First().b.Size, g.First().b.FileSystem?.Type)
+                    // A level above the buckets (an LVM volume group): a group of them, as a bucket type is.
+                    : new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]), ResolvedKind.BucketType, null, $"{g.Count()} {kind.Type} buckets"))
                 .ToList();
             if (prefix.Count > 0 && children.Count == 0)
                 throw ComponentNotFound(display, string.Join('/', prefix), disk, kind.Type);

@@ -69,8 +69,8 @@ Describe 'LVM in a restore VM, with every disk of the VG attached' {
         ($a | Where-Object Component -eq 'vg-data/lv-snap').Size | Should -Be ($a | Where-Object Component -eq 'vg-data/lv-origin').Size
         ($a | Where-Object Component -eq 'vg-data/pool').Error | Should -BeLike '*thin pool, not a volume*'
         # Partial paths: the VGs of a disk, then the LVs of a VG.
-        (Resolve-RestorePath -Session $S -Path /lvm-c/lvm).Children.Name | Should -Be @('vg_single')
-        (Resolve-RestorePath -Session $S -Path /lvm-c/lvm/vg_single).Children.Name | Should -Be @('home', 'var')
+        (Resolve-RestorePath -Session $S -Path /lvm-c/lvm).Name | Should -Be @('vg_single')
+        (Resolve-RestorePath -Session $S -Path /lvm-c/lvm/vg_single).Name | Should -Be @('home', 'var')
     }
 
     It 'reads every file of every kind of LV byte for byte: <Lv>' -ForEach @(
@@ -92,7 +92,7 @@ Describe 'LVM in a restore VM, with every disk of the VG attached' {
         Get-RestoreChildItem -Session $S -Path /lvm-a/lvm/vg-data/lv-snap | Select-Object -ExpandProperty Name | Should -Not -Contain 'after-snapshot.txt'
     }
 
-    It 'unmounts an LV (its devices go with it) and mounts it again' {
+    It 'unmounts two thin volumes of one pool and mounts one again (its devices are made anew)' {
         Dismount-RestoreBucket -Session $S -Path /lvm-a/lvm/vg-data/thin1
         Dismount-RestoreBucket -Session $S -Path /lvm-a/lvm/vg-data/thin2
         (Get-RestoreBucket -Session $S -Disk lvm-a | Where-Object Path -eq /lvm-a/lvm/vg-data/thin1).IsMounted | Should -BeFalse
@@ -128,14 +128,28 @@ Describe 'LVM in a restore VM with a disk of the VG missing' {
 
 Describe 'LVM on this host (no device-mapper)' {
     It 'reads a linear LV of one run, and says the others need the restore VM' {
-        foreach ($k in $Images.Keys) { $null = Mount-RestoreImage -Path $Images[$k] -Name $k }
+        # lvm-b alone: lv-root's PV is on lvm-a, which is not attached yet; once it is, the VG is whole.
+        $null = Mount-RestoreImage -Path $Images['lvm-b'] -Name 'lvm-b'
         try {
+            (Get-RestoreBucket -Disk lvm-b | Where-Object Component -eq 'vg-data/lv-root').Error | Should -BeLike '*its PV * is missing: attach the disk that holds it*'
+            $null = Mount-RestoreImage -Path $Images['lvm-a'] -Name 'lvm-a'
+            $null = Mount-RestoreImage -Path $Images['lvm-c'] -Name 'lvm-c'
+            (Get-RestoreBucket -Disk lvm-b | Where-Object Component -eq 'vg-data/lv-root').Error | Should -BeNullOrEmpty
+            Assert-LvFiles $null 'lvm-b' 'vg-data/lv-root'
             Assert-LvFiles $null 'lvm-a' 'vg-data/lv-root'
             Assert-LvFiles $null 'lvm-c' 'vg_single/home'
             $b = Get-RestoreBucket -Disk lvm-a | Where-Object Type -eq lvm
             ($b | Where-Object Component -eq 'vg-data/lv-split').Error | Should -BeLike '*a linear LV in 2 runs: reading it needs device-mapper*use Start-RestoreVM*'
             ($b | Where-Object Component -eq 'vg-data/thin1').Error | Should -BeLike '*a thin LV: reading it needs device-mapper*'
             ($b | Where-Object Component -eq 'vg-data/lv-snap').Error | Should -BeLike '*a snapshot LV: reading it needs device-mapper*'
+            # Tab completion goes level by level through VG and LV, and offers whole bucket paths.
+            foreach ($case in @(
+                    @('Resolve-RestorePath /lvm-a/lvm/', '/lvm-a/lvm/vg-data/'),
+                    @('Resolve-RestorePath /lvm-a/lvm/vg-data/lv-r', '/lvm-a/lvm/vg-data/lv-root/'),
+                    @('Resolve-RestorePath /lvm-a/lvm/vg-data/lv-root/nested/le', '/lvm-a/lvm/vg-data/lv-root/nested/level1.txt'),
+                    @('Mount-RestoreBucket -Path /lvm-c/lvm/', '/lvm-c/lvm/vg_single/home'))) {
+                (TabExpansion2 -inputScript $case[0] -cursorColumn $case[0].Length).CompletionMatches.CompletionText | Should -Contain $case[1] -Because $case[0]
+            }
         }
         finally { foreach ($k in $Images.Keys) { Dismount-RestoreImage -Name $k -ErrorAction SilentlyContinue } }
         foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] -Because $k }

@@ -115,9 +115,10 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
     public string? DeviceNumber => Native.DeviceNodes.GetDeviceNumber(Device.DevicePath) is { } n ? $"{n.Major}:{n.Minor}" : null;
     private (PartitionTable? Table, string? Error)? _table;
     private IReadOnlyList<BucketSource>? _buckets;
+    private string? _peersSeen;
 
     // Loop devices this disk's buckets were exposed through (LVM logical volumes), released with it.
-    private readonly List<Native.LoopDevice> _loops = [];
+    private readonly List<(Native.LoopDevice Loop, long Offset, long Length)> _loops = [];
 
     public DiskDevice Device { get; } = device;
 
@@ -128,10 +129,15 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
     /// </summary>
     public string Expose(long offset, long length)
     {
+        lock (_gate)
+        {
+            // Listed again (a VG completed by another disk): the range keeps its device.
+            foreach (var l in _loops) if (l.Offset == offset && l.Length == length) return l.Loop.Path;
+        }
         using var handle = File.OpenHandle(Device.DevicePath, FileMode.Open, FileAccess.Read);
         string marker = "restoretools:" + Guid.NewGuid().ToString("N");
         var loop = Native.LoopDevices.Attach(handle, marker, Options.DevRoot, offset, length);
-        lock (_gate) _loops.Add(loop);
+        lock (_gate) _loops.Add((loop, offset, length));
         return loop.Path;
     }
 
@@ -141,7 +147,7 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
         List<Native.LoopDevice> loops;
         lock (_gate)
         {
-            loops = [.. _loops]; _loops.Clear();
+            loops = [.. _loops.Select(l => l.Loop)]; _loops.Clear();
             // Top devices first: each is built only on devices made before it.
             foreach (var key in Enumerable.Reverse(_mapOrder).ToList())
                 if (_mapped.TryGetValue(key, out var m) && m.Users > 0) { _mapped[key] = m with { Users = 1 }; Drop(key); }
@@ -194,14 +200,30 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
 
     public IReadOnlyList<BucketSource> Buckets(IReadOnlyList<IBucketKind> kinds)
     {
+        IReadOnlyList<BucketSource>? cached;
+        lock (_gate) cached = _buckets;
+        if (cached is not null)
+        {
+            if (!cached.Any(b => b.AwaitsDisk)) return cached;
+            // A VG was incomplete: if a disk came or went since, the kinds waiting for one read again.
+            string now = PeerNames();
+            lock (_gate) if (now == _peersSeen) return cached;
+            var list = new List<BucketSource>();
+            foreach (var kind in kinds)
+                list.AddRange(cached.Any(b => b.Type == kind.Type && b.AwaitsDisk) ? kind.Enumerate(this) : cached.Where(b => b.Type == kind.Type));
+            lock (_gate) { _buckets = list; _peersSeen = now; return list; }
+        }
+        string seen = PeerNames();
+        var fresh = new List<BucketSource>();
+        foreach (var kind in kinds) fresh.AddRange(kind.Enumerate(this));
         lock (_gate)
         {
-            if (_buckets is not null) return _buckets;
+            if (_buckets is null) { _buckets = fresh; _peersSeen = seen; }
+            return _buckets;
         }
-        var list = new List<BucketSource>();
-        foreach (var kind in kinds) list.AddRange(kind.Enumerate(this));
-        lock (_gate) return _buckets ??= list;
     }
+
+    private string PeerNames() => string.Join('\n', Peers().Select(p => p.Device.KernelName).Order(StringComparer.Ordinal));
 
     /// <summary>Probes a device this disk's buckets made (an LV); a damaged superblock gives null.</summary>
     public FileSystemInfo? ProbeDevice(string devicePath, long size)

@@ -30,4 +30,7 @@ internal sealed record BucketSource(string Type, string Component, string? Devic
 
     /// <summary>Device-mapper devices that make Device (an LV in the restore VM): mapped only while the bucket is mounted.</summary>
     public Lvm.DmPlan? Plan { get; init; }
+
+    /// <summary>Unreadable until another disk is attached (a VG's PV on it): listed again when the disks change.</summary>
+    public bool AwaitsDisk { get; init; }
 }

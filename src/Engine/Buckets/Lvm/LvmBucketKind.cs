@@ -67,7 +67,7 @@ internal sealed class LvmBucketKind : IBucketKind
             try { fs = disk.ProbeDevice(device, size); }
             finally { disk.Unmap(plan); }
         }
-        catch (LvmUnbuildableException ex) { return Unreadable(component, size, tables.KindOf(lv), ex.Message); }
+        catch (LvmUnbuildableException ex) { return Unreadable(component, size, tables.KindOf(lv), ex.Message) with { AwaitsDisk = ex.MissingDisk }; }
         catch (IOException ex) { return Unreadable(component, size, tables.KindOf(lv), $"device-mapper refused it: {ex.Message}"); }
         return Probed(disk, component, disk.MappedNode(plan), size, fs, null) with { Plan = plan };
     }
@@ -86,7 +86,7 @@ internal sealed class LvmBucketKind : IBucketKind
         }
         var pv = pvs.FirstOrDefault(p => p.Label.Id == extent.Value.Pv.Replace("-", ""));
         if (pv is null)
-            return Unreadable(component, size, kind, $"its PV {extent.Value.Pv} is missing: attach the disk that holds it");
+            return Unreadable(component, size, kind, $"its PV {extent.Value.Pv} is missing: attach the disk that holds it") with { AwaitsDisk = true };
         if (extent.Value.Offset + extent.Value.Length > pv.Size)
             return Unreadable(component, size, kind, $"its extents lie past the end of its PV on {pv.Where}");
 

@@ -43,7 +43,11 @@ public sealed record DmPlanTarget(long Start, long Length, string Type, IReadOnl
 }
 
 /// <summary>Why an LV cannot be built: a kind not supported, or a PV that is not attached.</summary>
-public sealed class LvmUnbuildableException(string message) : Exception(message);
+public sealed class LvmUnbuildableException(string message, bool missingDisk = false) : Exception(message)
+{
+    /// <summary>A PV it needs is not on any disk seen now: attaching another disk may complete it.</summary>
+    public bool MissingDisk { get; } = missingDisk;
+}
 
 /// <summary>
 /// Device-mapper tables for the LVs of one VG, built from its metadata alone (what lvm2 would load
@@ -124,7 +128,7 @@ public sealed class LvmDeviceTables(LvmVolumeGroup vg, IReadOnlyDictionary<strin
             case "raid1" or "mirror":
             {
                 // Every leg holds the whole LV: read from the first one whose PVs are all attached.
-                var missing = new List<string>();
+                var missing = new List<LvmUnbuildableException>();
                 foreach (var (legName, at) in Legs(seg))
                 {
                     var leg = Lv(legName, lv.Name);
@@ -133,11 +137,12 @@ public sealed class LvmDeviceTables(LvmVolumeGroup vg, IReadOnlyDictionary<strin
                         var dev = Plain(leg, "");
                         return new DmPlanTarget(start, length, "linear", [dev, checked(at * Extent)]);
                     }
-                    catch (LvmUnbuildableException ex) { missing.Add(ex.Message); }
+                    catch (LvmUnbuildableException ex) { missing.Add(ex); }
                 }
                 throw new LvmUnbuildableException(seg.Areas.Count == 0
                     ? $"{seg.Type} LV '{lv.Name}' lists no legs"
-                    : $"no leg of {seg.Type} LV '{lv.Name}' can be read: {string.Join("; ", missing.Distinct())}");
+                    : $"no leg of {seg.Type} LV '{lv.Name}' can be read: {string.Join("; ", missing.Select(e => e.Message).Distinct())}",
+                    missing.Any(e => e.MissingDisk));
             }
             case "raid0" or "raid0_meta":
             {
@@ -189,7 +194,7 @@ public sealed class LvmDeviceTables(LvmVolumeGroup vg, IReadOnlyDictionary<strin
         var pv = vg.PhysicalVolumes.FirstOrDefault(p => p.Name == pvName)
             ?? throw new LvmUnbuildableException($"LV '{lv.Name}' uses PV '{pvName}', which the metadata does not list");
         if (!pvs.TryGetValue(pv.Id.Replace("-", ""), out var where))
-            throw new LvmUnbuildableException($"PV {pvName} ({pv.Id}{(pv.DeviceHint is null ? "" : $", last seen as {pv.DeviceHint}")}) is missing: attach the disk that holds it");
+            throw new LvmUnbuildableException($"PV {pvName} ({pv.Id}{(pv.DeviceHint is null ? "" : $", last seen as {pv.DeviceHint}")}) is missing: attach the disk that holds it", missingDisk: true);
         long offset = checked(pv.PeStart + atExtent * Extent);
         if (offset < 0 || checked(offset + extents * Extent) > where.SizeSectors)
             throw new LvmUnbuildableException($"LV '{lv.Name}' lies past the end of PV {pvName} on {where.Where}");
