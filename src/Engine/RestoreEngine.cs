@@ -261,7 +261,11 @@ public sealed class RestoreEngine : IRestoreEngine
         if (source.Plan is null || bucket.Device is null || bucket.IsContainer || bucket.Error is not null)
             return MountOn(bucket);
         // An LV in the restore VM: its device-mapper devices exist while it is mounted.
-        ctx.Map(source.Plan);
+        try { ctx.Map(source.Plan); }
+        catch (IOException ex)
+        {
+            throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: device-mapper refused it: {ex.Message}", bucket.Path);
+        }
         try { return MountOn(bucket); }
         catch { ctx.Unmap(source.Plan); throw; }
     }

@@ -73,6 +73,15 @@ Describe 'LVM in a restore VM, with every disk of the VG attached' {
         (Resolve-RestorePath -Session $S -Path /lvm-c/lvm/vg_single).Name | Should -Be @('home', 'var')
     }
 
+    It 'reads an LV while another partition of its disk is mounted' {
+        # device-mapper claims what it maps: the whole disk could not be claimed with part/1 mounted.
+        $plain = Get-Content -LiteralPath "$Lvm/plain.sha256" | Where-Object { $_ -like '*  part1/bench.bin' }
+        $dest = Join-Path $Work 'plain-bench.bin'
+        Copy-RestoreItem -Session $S -Path /lvm-a/part/1/bench.bin -Destination $dest
+        (Get-FileHash -LiteralPath $dest -Algorithm SHA256).Hash | Should -Be ($plain -split '  ')[0].ToUpperInvariant()
+        Assert-LvFiles $S 'lvm-a' 'vg-data/lv-root'
+    }
+
     It 'reads every file of every kind of LV byte for byte: <Lv>' -ForEach @(
         @{ Lv = 'vg-data/lv-root' }, @{ Lv = 'vg-data/lv-split' }, @{ Lv = 'vg-data/lv-striped' }, @{ Lv = 'vg-data/lv-raid1' },
         @{ Lv = 'vg-data/lv-mirror' }, @{ Lv = 'vg-data/thin1' }, @{ Lv = 'vg-data/thin2' }, @{ Lv = 'vg-data/lv-origin' },

@@ -20,7 +20,7 @@ internal sealed class LvmBucketKind : IBucketKind
     private static readonly Lazy<bool> HasDeviceMapper = new(DeviceMapper.IsAvailable);
 
     /// <summary>A PV found on a disk: its label, the VG its newest metadata describes, where it lies.</summary>
-    internal sealed record FoundPv(DiskContext Disk, LvmPhysicalVolume Label, LvmVolumeGroup Group, long Start, long Size, string Where);
+    internal sealed record FoundPv(DiskContext Disk, LvmPhysicalVolume Label, LvmVolumeGroup Group, long Start, long Size, string Where, int? Partition);
 
     public IEnumerable<BucketSource> Enumerate(DiskContext disk)
     {
@@ -32,8 +32,7 @@ internal sealed class LvmBucketKind : IBucketKind
             var everywhere = disk.Peers().SelectMany(PhysicalVolumes).Where(p => p.Group.Id == vg.Id).ToList();
             var locations = new Dictionary<string, PvLocation>(StringComparer.Ordinal);
             foreach (var p in everywhere)
-                if (p.Disk.DeviceNumber is { } dev)
-                    locations.TryAdd(p.Label.Id, new PvLocation(dev, p.Start / 512, p.Size / 512, $"disk '{p.Disk.Device.Name}' {p.Where}"));
+                if (Location(p) is { } location) locations.TryAdd(p.Label.Id, location);
             var tables = new LvmDeviceTables(vg, locations);
             foreach (var each in vg.LogicalVolumes)
             {
@@ -50,6 +49,23 @@ internal sealed class LvmBucketKind : IBucketKind
             }
         }
         return found;
+    }
+
+    /// <summary>
+    /// The block device a table names a PV by. A PV in a partition is named by the partition's own
+    /// device, not by the disk at an offset: device-mapper claims what it maps exclusively, and the
+    /// kernel refuses to claim a whole disk while one of its partitions is mounted (EBUSY).
+    /// </summary>
+    private static PvLocation? Location(FoundPv p)
+    {
+        string where = $"disk '{p.Disk.Device.Name}' {p.Where}";
+        if (p.Partition is { } number)
+        {
+            foreach (var (n, dir) in Sysfs.Partitions(p.Disk.Device.SysfsDir))
+                if (n == number && Sysfs.ReadDev(dir) is { } dev)
+                    return new PvLocation($"{dev.Major}:{dev.Minor}", 0, p.Size / 512, where);
+        }
+        return p.Disk.DeviceNumber is { } disk ? new PvLocation(disk, p.Start / 512, p.Size / 512, where) : null;
     }
 
     /// <summary>The restore VM: the LV as device-mapper builds it.</summary>
@@ -112,7 +128,7 @@ internal sealed class LvmBucketKind : IBucketKind
     internal static IReadOnlyList<FoundPv> PhysicalVolumes(DiskContext disk) => disk.Cached("lvm.pvs", () =>
     {
         var list = new List<FoundPv>();
-        foreach (var (start, size, where) in Candidates(disk))
+        foreach (var (start, size, where, partition) in Candidates(disk))
         {
             try
             {
@@ -120,7 +136,7 @@ internal sealed class LvmBucketKind : IBucketKind
                 using (var reader = disk.OpenReader())
                     pv = LvmPhysicalVolume.Read(new SliceBlockReader(reader, start, size));
                 if (pv?.MetadataText is null) continue;
-                list.Add(new FoundPv(disk, pv, LvmVolumeGroup.Parse(pv.MetadataText), start, size, where));
+                list.Add(new FoundPv(disk, pv, LvmVolumeGroup.Parse(pv.MetadataText), start, size, where, partition));
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
@@ -130,16 +146,16 @@ internal sealed class LvmBucketKind : IBucketKind
         return (IReadOnlyList<FoundPv>)list;
     });
 
-    private static IEnumerable<(long Start, long Size, string Where)> Candidates(DiskContext disk)
+    private static IEnumerable<(long Start, long Size, string Where, int? Partition)> Candidates(DiskContext disk)
     {
         var (table, _) = disk.Table;
         if (table is null)
         {
-            if (disk.Probe(0, disk.Device.Size)?.Type == "LVM2_member") yield return (0, disk.Device.Size, "the whole disk");
+            if (disk.Probe(0, disk.Device.Size)?.Type == "LVM2_member") yield return (0, disk.Device.Size, "the whole disk", null);
             yield break;
         }
         foreach (var p in table.Partitions)
             if (disk.Probe(p.StartBytes, p.SizeBytes)?.Type == "LVM2_member")
-                yield return (p.StartBytes, p.SizeBytes, $"partition {p.Number}");
+                yield return (p.StartBytes, p.SizeBytes, $"partition {p.Number}", p.Number);
     }
 }
