@@ -20,7 +20,7 @@
 #   console.log       the maker VM's console
 #   .maker-stamp      the hash of this script's version and inputs
 # vg-data (extent 4 MiB, PVs lvm-a p2 + lvm-b): lv-root (linear, one run on lvm-a), lv-split
-# (linear, one segment per PV), lv-striped (2 stripes, 64 KiB), lv-raid1 (raid1 -m1, synced),
+# (linear, one segment per PV), lv-striped (2 stripes, 64 KiB), lv-raid1 (raid1 -m1, synced, then leg 0 left stale by a degraded write),
 # lv-mirror (mirror -m1, core log, synced), pool (thin pool) with thin1 and thin2, lv-origin with
 # the old-style snapshot lv-snap (the origin changed after the snapshot: both differ).
 # vg_single (lvm-c p5): home, var (linear).

@@ -144,4 +144,49 @@ public sealed class LvmDeviceTablesTests
         var shortPv = new Dictionary<string, PvLocation> { ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] = new("253:0", 4096, 8192, "disk 'a' partition 2") };
         Assert.Contains("past the end of PV pv0", Assert.Throws<LvmUnbuildableException>(() => new LvmDeviceTables(Vg, shortPv).Build(Lv("origin"))).Message);
     }
+
+    /// <summary>A dm-raid superblock as dm-raid.c writes it at the start of a leg's rmeta sub-LV.</summary>
+    private static byte[] RaidSuperblock(int position, ulong events, ulong failed, ulong recovery = ulong.MaxValue)
+    {
+        var b = new byte[4096];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, 0x64526D44);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), 2);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(12), (uint)position);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(16), events);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(24), failed);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(32), recovery);
+        return b;
+    }
+
+    /// <summary>The PVs, each reading the given superblocks at the rmeta legs' offsets (pv0 extent 30: leg 0, pv1 extent 30: leg 1).</summary>
+    private static Dictionary<string, PvLocation> WithSuperblocks(byte[]? leg0, byte[]? leg1, bool withPv1 = true)
+    {
+        const long RmetaOffset = (2048 + 30 * 8192) * 512L;
+        var d = Pvs(withPv1);
+        foreach (var (key, sb) in new[] { ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", leg0), ("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", leg1) })
+            if (d.TryGetValue(key, out var pv))
+                d[key] = pv with { Read = (offset, count) => offset == RmetaOffset && sb is not null ? sb[..count] : null };
+        return d;
+    }
+
+    [Fact]
+    public void Raid1SkipsALegTheRaidSuperblocksSayMissedWrites()
+    {
+        // Leg 0 was away while leg 1 was written: leg 1's superblock is newer and marks position 0 failed.
+        var stale = WithSuperblocks(RaidSuperblock(0, 10, 0), RaidSuperblock(1, 14, 0b01));
+        Assert.Equal(["vg/r1_rimage_1: 0 16384 linear 253:16 256000", "vg/r1: 0 16384 linear <vg/r1_rimage_1> 0"],
+            Render(new LvmDeviceTables(Vg, stale).Build(Lv("r1"))));
+        // A leg still being rebuilt (recovery offset short of the end) is not read either.
+        var rebuilding = WithSuperblocks(RaidSuperblock(0, 14, 0, recovery: 1024), RaidSuperblock(1, 14, 0));
+        Assert.Equal("vg/r1: 0 16384 linear <vg/r1_rimage_1> 0", Render(new LvmDeviceTables(Vg, rebuilding).Build(Lv("r1")))[^1]);
+        // Both in sync: the first leg, as lvm2 lists them.
+        var synced = WithSuperblocks(RaidSuperblock(0, 14, 0), RaidSuperblock(1, 14, 0));
+        Assert.Equal("vg/r1: 0 16384 linear <vg/r1_rimage_0> 0", Render(new LvmDeviceTables(Vg, synced).Build(Lv("r1")))[^1]);
+        // Only the stale leg's disk here: it cannot know it is stale, and lvm2 would read it too.
+        var alone = WithSuperblocks(RaidSuperblock(0, 10, 0), null, withPv1: false);
+        Assert.Equal("vg/r1: 0 16384 linear <vg/r1_rimage_0> 0", Render(new LvmDeviceTables(Vg, alone).Build(Lv("r1")))[^1]);
+        // Garbage where a superblock should be: judged by nothing, lvm2's order.
+        var garbage = WithSuperblocks(new byte[4096], new byte[4096]);
+        Assert.Equal("vg/r1: 0 16384 linear <vg/r1_rimage_0> 0", Render(new LvmDeviceTables(Vg, garbage).Build(Lv("r1")))[^1]);
+    }
 }

@@ -59,13 +59,25 @@ internal sealed class LvmBucketKind : IBucketKind
     private static PvLocation? Location(FoundPv p)
     {
         string where = $"disk '{p.Disk.Device.Name}' {p.Where}";
+        PvLocation? location = null;
         if (p.Partition is { } number)
         {
             foreach (var (n, dir) in Sysfs.Partitions(p.Disk.Device.SysfsDir))
                 if (n == number && Sysfs.ReadDev(dir) is { } dev)
-                    return new PvLocation($"{dev.Major}:{dev.Minor}", 0, p.Size / 512, where);
+                    location = new PvLocation($"{dev.Major}:{dev.Minor}", 0, p.Size / 512, where);
         }
-        return p.Disk.DeviceNumber is { } disk ? new PvLocation(disk, p.Start / 512, p.Size / 512, where) : null;
+        if (location is null && p.Disk.DeviceNumber is { } disk) location = new PvLocation(disk, p.Start / 512, p.Size / 512, where);
+        return location is null ? null : location with { Read = (offset, count) => ReadPv(p, offset, count) };
+    }
+
+    private static byte[]? ReadPv(FoundPv p, long offset, int count)
+    {
+        try
+        {
+            using var reader = p.Disk.OpenReader();
+            return new SliceBlockReader(reader, p.Start, p.Size).TryRead(offset, count);
+        }
+        catch (IOException) { return null; }
     }
 
     /// <summary>The restore VM: the LV as device-mapper builds it.</summary>

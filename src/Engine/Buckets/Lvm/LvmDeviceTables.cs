@@ -3,7 +3,11 @@ using System.Globalization;
 namespace RestoreTools.Engine.Buckets.Lvm;
 
 /// <summary>Where a PV's bytes are: a block device ("MAJ:MIN") and the PV's first sector on it.</summary>
-public sealed record PvLocation(string Device, long StartSector, long SizeSectors, string Where);
+public sealed record PvLocation(string Device, long StartSector, long SizeSectors, string Where)
+{
+    /// <summary>Reads bytes at an offset from the PV's start (a raid leg's superblock); null when it cannot.</summary>
+    public Func<long, int, byte[]?>? Read { get; init; }
+}
 
 /// <summary>
 /// One device-mapper device to make: its table, whose arguments are text or other planned devices
@@ -127,9 +131,9 @@ public sealed class LvmDeviceTables(LvmVolumeGroup vg, IReadOnlyDictionary<strin
             }
             case "raid1" or "mirror":
             {
-                // Every leg holds the whole LV: read from the first one whose PVs are all attached.
+                // Every leg holds the whole LV: read from the first one in sync whose PVs are all attached.
                 var missing = new List<LvmUnbuildableException>();
-                foreach (var (legName, at) in Legs(seg))
+                foreach (var (legName, at) in seg.Type == "raid1" ? InSyncFirst(lv, seg) : Legs(seg))
                 {
                     var leg = Lv(legName, lv.Name);
                     try
@@ -168,6 +172,37 @@ public sealed class LvmDeviceTables(LvmVolumeGroup vg, IReadOnlyDictionary<strin
             default:
                 throw new LvmUnbuildableException($"'{lv.Name}' is a {seg.Type} LV, which this version cannot read");
         }
+    }
+
+    /// <summary>
+    /// A raid1's legs, those that dm-raid's superblocks say hold the newest data first; a leg they
+    /// say missed writes (failed, older events, not recovered) is left out, so that a leg that was
+    /// away while the others were written is never read. Without readable superblocks (their PVs
+    /// are not attached), lvm2's order.
+    /// </summary>
+    private List<(string Lv, long StartExtent)> InSyncFirst(LvmLv lv, LvmSegment seg)
+    {
+        var legs = Legs(seg);
+        var metas = seg.Areas.Where(a => a.Lv.Contains("_rmeta_", StringComparison.Ordinal)).ToList();
+        if (metas.Count != legs.Count) return legs;
+        var superblocks = metas.Select(m => ReadStart(m.Lv, 4096) is { } b ? LvmRaidSuperblock.Parse(b) : null).ToList();
+        var inSync = LvmRaidSuperblock.InSync(superblocks);
+        if (inSync is null) return legs;
+        var ordered = legs.Where((_, i) => inSync.Contains(i)).Concat(legs.Where((_, i) => superblocks[i] is null)).ToList();
+        if (ordered.Count == 0)
+            throw new LvmUnbuildableException($"raid1 LV '{lv.Name}': no leg is in sync, by the raid superblocks on its legs");
+        return ordered;
+    }
+
+    /// <summary>The first bytes of a linear sub-LV (a raid leg's metadata), or null when its PV is not attached or cannot be read.</summary>
+    private byte[]? ReadStart(string lvName, int count)
+    {
+        var sub = vg.LogicalVolumes.FirstOrDefault(l => l.Name == lvName);
+        if (sub?.Segments is not [{ Type: "striped", Stripes: [var (pvName, at)] }, ..]) return null;
+        var pv = vg.PhysicalVolumes.FirstOrDefault(p => p.Name == pvName);
+        if (pv is null || !pvs.TryGetValue(pv.Id.Replace("-", ""), out var where) || where.Read is null) return null;
+        try { return where.Read(checked((pv.PeStart + at * Extent) * 512), count); }
+        catch (OverflowException) { return null; }
     }
 
     /// <summary>The data legs: a raid lists each leg's metadata sub-LV (_rmeta_N, a name lvm2 keeps for itself) before it.</summary>
