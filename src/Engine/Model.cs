@@ -39,6 +39,9 @@ public sealed record RestoreBucket(
     public string? PartitionName { get; init; }
     public string? PartitionUuid { get; init; }
 
+    /// <summary>An lvm bucket's kind as lvs names it: linear, striped, raid1, mirror, thin, snapshot, thin-pool.</summary>
+    public string? VolumeType { get; init; }
+
     /// <summary>
     /// Mounted with its journal or log replayed into a throw-away overlay (in a restore VM), so files
     /// written just before a crash-consistent backup appear; false when mounted without replay; null when not mounted.

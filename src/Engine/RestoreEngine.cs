@@ -134,7 +134,8 @@ public sealed class RestoreEngine : IRestoreEngine
                 .GroupBy(x => x.parts[prefix.Count])
                 .OrderBy(g => g.Key, ComponentOrder.Instance)
                 .Select(g => prefix.Count + 1 == kind.ComponentDepth
-                    ? new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]), ResolvedKind.Bucket, g.First().b.Size, g.First().b.FileSystem?.Type)
+                    ? new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]), ResolvedKind.Bucket, g.First().b.Size,
+                        g.First().b is var one && one.VolumeType is { } vt ? $"{one.FileSystem?.Type ?? "?"} ({vt})" : one.FileSystem?.Type)
                     // A level above the buckets (an LVM volume group): a group of them, as a bucket type is.
                     : new RestorePathEntry(g.Key, RestorePath.Join([disk, kind.Type, .. prefix, g.Key]), ResolvedKind.BucketType, null, $"{g.Count()} {kind.Type} buckets"))
                 .ToList();
@@ -378,6 +379,7 @@ public sealed class RestoreEngine : IRestoreEngine
             PartitionTypeName = b.PartitionTypeName,
             PartitionName = b.PartitionName,
             PartitionUuid = b.PartitionUuid,
+            VolumeType = b.VolumeType,
             IsContainer = b.IsContainer,
             JournalReplayed = mount is null ? null : mount.Replay,
             // Without an overlay (a host's read-only loop) the journal is not replayed: recent files may be missing.

@@ -68,6 +68,10 @@ Describe 'LVM in a restore VM, with every disk of the VG attached' {
         }
         ($a | Where-Object Component -eq 'vg-data/lv-snap').Size | Should -Be ($a | Where-Object Component -eq 'vg-data/lv-origin').Size
         ($a | Where-Object Component -eq 'vg-data/pool').Error | Should -BeLike '*thin pool, not a volume*'
+        $kinds = @{ 'lv-root' = 'linear'; 'lv-split' = 'linear'; 'lv-striped' = 'striped'; 'lv-raid1' = 'raid1'; 'lv-mirror' = 'mirror'
+            'pool' = 'thin-pool'; 'thin1' = 'thin'; 'thin2' = 'thin'; 'lv-origin' = 'linear'; 'lv-snap' = 'snapshot' }
+        foreach ($b in $a) { $b.VolumeType | Should -Be $kinds[($b.Component -split '/')[1]] -Because $b.Path }
+        (Resolve-RestorePath -Session $S -Path /lvm-a/lvm/vg-data | Where-Object Name -eq thin1).Detail | Should -Be 'ext4 (thin)'
         # Partial paths: the VGs of a disk, then the LVs of a VG.
         (Resolve-RestorePath -Session $S -Path /lvm-c/lvm).Name | Should -Be @('vg_single')
         (Resolve-RestorePath -Session $S -Path /lvm-c/lvm/vg_single).Name | Should -Be @('home', 'var')

@@ -27,6 +27,7 @@ internal sealed record BucketSource(string Type, string Component, string? Devic
     public string? PartitionName { get; init; }
     public string? PartitionUuid { get; init; }
     public bool IsContainer { get; init; }
+    public string? VolumeType { get; init; }
 
     /// <summary>Device-mapper devices that make Device (an LV in the restore VM): mapped only while the bucket is mounted.</summary>
     public Lvm.DmPlan? Plan { get; init; }

@@ -97,7 +97,7 @@ internal sealed class LvmBucketKind : IBucketKind
         }
         catch (LvmUnbuildableException ex) { return Unreadable(component, size, tables.KindOf(lv), ex.Message) with { AwaitsDisk = ex.MissingDisk }; }
         catch (IOException ex) { return Unreadable(component, size, tables.KindOf(lv), $"device-mapper refused it: {ex.Message}"); }
-        return Probed(disk, component, disk.MappedNode(plan), size, fs, null) with { Plan = plan };
+        return Probed(disk, component, disk.MappedNode(plan), size, fs, null) with { Plan = plan, VolumeType = tables.KindOf(lv) };
     }
 
     /// <summary>This host: a linear LV of one run through a loop device; anything else needs the restore VM.</summary>
@@ -122,7 +122,7 @@ internal sealed class LvmBucketKind : IBucketKind
         string? device = null, error = null;
         try { device = pv.Disk.Expose(start, length); }
         catch (IOException ex) { error = $"{component} cannot be exposed as a device: {ex.Message}"; }
-        var source = Probed(pv.Disk, component, device, length, pv.Disk.Probe(start, length), error);
+        var source = Probed(pv.Disk, component, device, length, pv.Disk.Probe(start, length), error) with { VolumeType = kind };
         return pv.Disk == disk ? source with { Start = start } : source;
     }
 
@@ -134,7 +134,7 @@ internal sealed class LvmBucketKind : IBucketKind
     }
 
     private static BucketSource Unreadable(string component, long size, string kind, string why) =>
-        new("lvm", component, null, size, null, $"{component} ({kind}): {why}");
+        new("lvm", component, null, size, null, $"{component} ({kind}): {why}") { VolumeType = kind };
 
     /// <summary>The PVs on a disk, read once: the whole disk when it has no table, otherwise partitions that probe as LVM2_member.</summary>
     internal static IReadOnlyList<FoundPv> PhysicalVolumes(DiskContext disk) => disk.Cached("lvm.pvs", () =>
