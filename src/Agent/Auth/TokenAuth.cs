@@ -50,7 +50,7 @@ public sealed class TokenAuth
         generated = false;
         if (!File.Exists(path))
         {
-            string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            string token = RestoreTools.Engine.Native.SecureRandom.Hex(32);
             try
             {
                 using var fs = new FileStream(path, new FileStreamOptions

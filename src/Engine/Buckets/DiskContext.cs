@@ -16,8 +16,7 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
     // apart) across maps, and counts the plans using it: a thin pool serves all its volumes.
     private readonly Dictionary<string, (string Name, string Node, int Users)> _mapped = new(StringComparer.Ordinal);
     private readonly List<string> _mapOrder = [];
-    // Guid, not RandomNumberGenerator: under NativeAOT that needs libssl, which the restore VM lacks.
-    private readonly string _dmPrefix = $"restoretools-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}";
+    private readonly string _dmPrefix = $"restoretools-{Environment.ProcessId}-{Native.SecureRandom.Hex(6)}";
 
     /// <summary>Every disk the engine sees now, this one included: a VG's PVs may lie on several.</summary>
     public IReadOnlyList<DiskContext> Peers() => peers?.Invoke() ?? [this];
@@ -135,7 +134,7 @@ internal sealed class DiskContext(DiskDevice device, EngineOptions options, Devi
             foreach (var l in _loops) if (l.Offset == offset && l.Length == length) return l.Loop.Path;
         }
         using var handle = File.OpenHandle(Device.DevicePath, FileMode.Open, FileAccess.Read);
-        string marker = "restoretools:" + Guid.NewGuid().ToString("N");
+        string marker = "restoretools:" + Native.SecureRandom.Hex(12);
         var loop = Native.LoopDevices.Attach(handle, marker, Options.DevRoot, offset, length);
         lock (_gate) _loops.Add((loop, offset, length));
         return loop.Path;

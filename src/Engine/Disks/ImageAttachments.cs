@@ -49,7 +49,7 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
             string format = ImageFormat.Detect(backing, imagePath);
             if (format != ImageFormat.Raw)
                 export = FuseImageExport.Start(backing, format, Path.Combine(Path.GetDirectoryName(options.MountRoot)!, "fuse"), name, imagePath);
-            string marker = "restoretools:" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+            string marker = "restoretools:" + Native.SecureRandom.Hex(12);
             LoopDevice loop;
             try
             {
@@ -114,8 +114,9 @@ internal sealed class ImageAttachments(EngineOptions options, DeviceNodeResolver
 
     internal static void RemovePartitions(string device, string sysDir)
     {
-        foreach (var (number, _) in Sysfs.Partitions(sysDir))
-            BlockDeviceIoctl.DeletePartition(device, number);
+        var numbers = new List<int>();
+        foreach (var p in Sysfs.Partitions(sysDir)) numbers.Add(p.Number);
+        foreach (int number in numbers) BlockDeviceIoctl.DeletePartition(device, number);
     }
 
     internal static void ValidateName(string name)

@@ -61,7 +61,7 @@ internal sealed class BootSnapshot
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var final = new BootSnapshot(Path.Combine(root, Key(options, accel)));
-        string work = final.Dir + ".new-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        string work = final.Dir + ".new-" + Native.SecureRandom.Hex(3);
         Directory.CreateDirectory(work);
         File.SetUnixFileMode(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var building = new BootSnapshot(work);
@@ -71,7 +71,7 @@ internal sealed class BootSnapshot
             // A random token nobody learns: the saving VM has no port forward, and should anything
             // make its agent read a token before the save, resumed VMs would still not share a known one.
             string token = Path.Combine(work, "token");
-            File.WriteAllText(token, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+            File.WriteAllText(token, Native.SecureRandom.Hex(32));
             var args = Arguments(options, accel, building, work, token, hostPort: null, resume: false);
             pid = RestoreVmManager.LaunchQemu(options.Qemu, args, work);
 
