@@ -9,6 +9,7 @@
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('RestoreTools.Format.ps1xml')
+    TypesToProcess       = @('RestoreTools.Types.ps1xml')
     CmdletsToExport      = @(
         'Mount-RestoreImage'
         'Dismount-RestoreImage'

@@ -8,7 +8,7 @@
 
       Build   dotnet build RestoreTools.slnx, then lays out the module folder
               out/RestoreTools/ (publish of src/Module for linux-x64 + RestoreTools.psd1,
-              RestoreTools.Format.ps1xml and en-US/ help when they exist).
+              RestoreTools.Format.ps1xml, RestoreTools.Types.ps1xml and en-US/ help when they exist).
       Sample  makes out/sample/sample.img with tools/New-SampleImage.sh (needs root).
       Agent   publishes the agent as one static NativeAOT executable: out/agent/restore-agent.
       VmImage Agent, then vm/build-vm.sh: Debian's kernel (vmlinux) and an initramfs with
@@ -147,8 +147,10 @@ function Invoke-BuildTask {
             -CmdletsToExport '*' -FunctionsToExport @() -AliasesToExport @() -VariablesToExport @() `
             -CompatiblePSEditions Core -PowerShellVersion '7.4'
     }
-    $format = Join-Path $Root 'src/Module/RestoreTools.Format.ps1xml'
-    if (Test-Path $format) { Copy-Item $format $ModuleDir }
+    foreach ($xml in 'RestoreTools.Format.ps1xml', 'RestoreTools.Types.ps1xml') {
+        $file = Join-Path $Root "src/Module/$xml"
+        if (Test-Path $file) { Copy-Item $file $ModuleDir }
+    }
     $help = Join-Path $Root 'src/Module/en-US'
     if (Test-Path $help) { Copy-Item $help $ModuleDir -Recurse -Force }
 

@@ -28,7 +28,7 @@ public static class ErrorMapping
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message, target),
-            AgentJsonContext.Default.ErrorResponse, context.RequestAborted);
+            AgentJsonContext.Wire.ErrorResponse, context.RequestAborted);
     }
 
     public static RequestDelegate Middleware(RequestDelegate next, AgentLog log) => async context =>

@@ -20,7 +20,7 @@ namespace RestoreTools.Contract;
 /// </summary>
 public sealed class AgentClient : IRestoreEngine
 {
-    private static readonly AgentJsonContext Json = AgentJsonContext.Default;
+    private static readonly AgentJsonContext Json = AgentJsonContext.Wire;
     private readonly HttpClient _http;
     private bool _disposed;
 

@@ -30,4 +30,18 @@ namespace RestoreTools.Contract;
 [JsonSerializable(typeof(LivenessResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(OkResponse))]
-public sealed partial class AgentJsonContext : JsonSerializerContext;
+public sealed partial class AgentJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context both ends use: names keep their apostrophes, accents and other characters as
+    /// they are (the default encoder writes ' as \u0027, for HTML pages this API never feeds);
+    /// control characters and quotes are still escaped, as JSON requires.
+    /// </summary>
+    public static AgentJsonContext Wire => s_wire ??= new(new JsonSerializerOptions(Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    // Made at first use: the generated Default is not there yet while static fields initialize.
+    private static AgentJsonContext? s_wire;
+}

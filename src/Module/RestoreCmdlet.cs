@@ -8,13 +8,39 @@ public abstract class RestoreCmdlet : PSCmdlet
 {
     /// <summary>
     /// A restore agent's session (Connect-RestoreAgent, Start-RestoreVM): the cmdlet then works
-    /// through that agent instead of this machine's own disks.
+    /// through that agent instead of this machine's own disks. Objects a session's cmdlets write
+    /// carry it (RestoreSession), and bind it again when piped on, as CIM objects carry theirs.
     /// </summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias(SessionProperty)]
     public Remote.RestoreSession? Session { get; set; }
 
+    /// <summary>The note property that carries the session on the objects written.</summary>
+    public const string SessionProperty = "RestoreSession";
+
     /// <summary>The engine this call works on: the session's agent, or the local engine.</summary>
-    protected IRestoreEngine Engine => Session?.Engine ?? EngineHolder.Engine;
+    protected IRestoreEngine Engine
+    {
+        get
+        {
+            // An explicit -Session $null (a Connect-RestoreAgent or Start-RestoreVM that failed) must
+            // not quietly mean this host's disks.
+            if (Session is null && MyInvocation.BoundParameters.ContainsKey(nameof(Session)))
+                ThrowTerminatingError(new ErrorRecord(new PSArgumentNullException(nameof(Session),
+                    "-Session is null (did Connect-RestoreAgent or Start-RestoreVM fail?): leave -Session out to work on this host's disks"),
+                    "SessionIsNull", ErrorCategory.InvalidArgument, null));
+            return Session?.Engine ?? EngineHolder.Engine;
+        }
+    }
+
+    /// <summary>Writes an object of the engine; through a session, with the session attached to it.</summary>
+    protected void WriteRestoreObject(object value)
+    {
+        if (Session is null) { WriteObject(value); return; }
+        var wrapped = new PSObject(value);
+        wrapped.Properties.Add(new PSNoteProperty(SessionProperty, Session));
+        WriteObject(wrapped);
+    }
 
     private readonly CancellationTokenSource _stop = new();
 
@@ -39,7 +65,8 @@ public abstract class RestoreCmdlet : PSCmdlet
         }
         catch (RestoreException ex)
         {
-            WriteError(ErrorMapper.ToErrorRecord(ex, target));
+            // A refusal to overwrite is about the destination, which the exception names.
+            WriteError(ErrorMapper.ToErrorRecord(ex, ex.Code == RestoreErrorCode.TargetExists ? ex.Target ?? target : target));
             return false;
         }
         catch (Exception ex) when (Session is not null && ex is Contract.AgentException or HttpRequestException or IOException)

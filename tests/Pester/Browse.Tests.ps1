@@ -285,12 +285,12 @@ Describe 'Copy-RestoreItem' {
         @(Get-ChildItem "$Dest/home" -Force).Count | Should -Be 0
     }
 
-    It 'never overwrites without -Force (CopyItemFailed), overwrites with -Force' {
+    It 'never overwrites without -Force (TargetExists, naming the destination), overwrites with -Force' {
         Set-Content -LiteralPath "$Dest/hostname" -Value 'mine' -NoNewline
         $errs = Get-Errors { Copy-RestoreItem "$Root/etc/hostname" -Destination $Dest }
         $errs.Count | Should -Be 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'CopyItemFailed,*'
-        $errs[0].TargetObject | Should -Be "$Root/etc/hostname"
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'TargetExists,*'
+        $errs[0].TargetObject | Should -Be "$Dest/hostname"
         Get-Content -Raw "$Dest/hostname" | Should -BeExactly 'mine'
 
         Copy-RestoreItem "$Root/etc/hostname" -Destination $Dest -Force
@@ -302,8 +302,10 @@ Describe 'Copy-RestoreItem' {
         Remove-Item "$Dest/home/bob/secret.txt"
         $errs = Get-Errors { Copy-RestoreItem "$Root/home" -Destination $Dest -Recurse }
         $errs.Count | Should -Be 3   # notes.txt, data.bin, c.txt exist; secret.txt is copied again
-        $errs.TargetObject | Should -Contain "$Root/home/alice/notes.txt"
-        $errs | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'CopyItemFailed,*' }
+        # Each names the file in the way (the destination), and its message the restore path too.
+        $errs.TargetObject | Should -Contain "$Dest/home/alice/notes.txt"
+        ($errs | Where-Object TargetObject -eq "$Dest/home/alice/notes.txt").Exception.Message | Should -BeLike "$Root/home/alice/notes.txt: '*notes.txt' exists (use -Force to overwrite)"
+        $errs | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'TargetExists,*' }
         Get-Content -Raw "$Dest/home/bob/secret.txt" | Should -BeExactly "bob`n"
     }
 

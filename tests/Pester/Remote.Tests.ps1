@@ -59,8 +59,37 @@ Describe 'Connect-RestoreAgent' {
         { Connect-RestoreAgent -Socket $Socket -Token $bad } | Should -Throw -ErrorId 'AgentUnauthorized*'
     }
 
-    It 'says AgentUnreachable when nothing listens' {
-        { Connect-RestoreAgent -Socket (Join-Path $Work 'nobody.sock') -TokenFile $TokenFile } | Should -Throw -ErrorId 'AgentUnreachable*'
+    It 'says AgentUnreachable when nothing listens, and names the socket' {
+        $missing = Join-Path $Work 'nobody.sock'
+        { Connect-RestoreAgent -Socket $missing -TokenFile $TokenFile } | Should -Throw -ErrorId 'AgentUnreachable*' -ExpectedMessage "no agent socket at '$missing'*"
+    }
+
+    It 'refuses to connect without a token, rather than return a session whose every call fails' {
+        { Connect-RestoreAgent -Socket $Socket } | Should -Throw -ErrorId 'AgentUnauthorized*' -ExpectedMessage '*serves nothing without its token*'
+        @(Get-RestoreSession | Where-Object { -not $_.IsOpen }).Count | Should -Be 0
+    }
+
+    It 'refuses -Session $null instead of working on this host' {
+        { Get-RestoreDisk -Session $null } | Should -Throw -ErrorId 'SessionIsNull*'
+        { Get-RestoreChildItem -Path /sample.img/part/1 -Session $null } | Should -Throw -ErrorId 'SessionIsNull*'
+    }
+
+    It 'writes objects that carry their session, and piped on they use it' {
+        $items = Get-RestoreChildItem -Session $S -Path /sample.img/part/1/etc
+        $items[0].RestoreSession.Id | Should -Be $S.Id
+        $dest = Join-Path $Work "piped-$([guid]::NewGuid().ToString('N'))"
+        $null = New-Item -ItemType Directory -Path $dest
+        # No -Session on Copy-RestoreItem: it comes with each item. The local sample is detached
+        # meanwhile, so a copy that went to this host's engine would find no disk 'sample.img'.
+        Dismount-RestoreImage -Name sample.img
+        try {
+            $items | Where-Object Name -eq 'hostname' | Copy-RestoreItem -Destination $dest
+            Get-Content -LiteralPath (Join-Path $dest 'hostname') | Should -Be 'restore-demo'
+            $bucket = Get-RestoreDisk -Session $S -Name sample.img | Get-RestoreBucket | Select-Object -First 1
+            $bucket.RestoreSession.Id | Should -Be $S.Id
+            ($bucket | Get-RestoreChildItem | Select-Object -First 1).RestoreSession.Id | Should -Be $S.Id
+        }
+        finally { $null = Mount-RestoreImage -Path $Sample -Name sample.img }
     }
 
     It 'created the token file with mode 0600' {

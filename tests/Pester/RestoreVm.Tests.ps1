@@ -146,7 +146,9 @@ Describe 'A restore VM' {
 
     It 'is gone after Stop-RestoreVM, and the images are unchanged' {
         $vmPid = (Get-RestoreVM | Where-Object Id -eq $S.VmId).Pid
-        Stop-RestoreVM -Id $S.VmId
+        (Get-RestoreVM -All).Id | Should -Contain $S.VmId
+        # The session piped in stops its own VM (not a VM whose id is the session's number).
+        $S | Stop-RestoreVM
         # Gone, or a zombie that init has yet to reap: either way not running.
         $state = (Get-Content -LiteralPath "/proc/$vmPid/stat" -Raw -ErrorAction SilentlyContinue) -replace '(?s)^.*\) (\S).*$', '$1'
         $state | Should -BeIn @($null, '', 'Z', 'X')

@@ -8,7 +8,7 @@ public static class BrowseEndpoints
 {
     public static void Map(Router router, AgentServices s)
     {
-        var json = AgentJsonContext.Default;
+        var json = AgentJsonContext.Wire;
         var engine = s.Engine;
         router.Get("/api/v1/disks", c => JsonResponse.Write(c, engine.GetDisks(), json.IReadOnlyListRestoreDisk));
         router.Get("/api/v1/buckets", c =>

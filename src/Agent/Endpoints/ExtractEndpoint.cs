@@ -25,7 +25,7 @@ public static class ExtractEndpoint
             string id = Query.Get(c, "id") ?? "";
             var report = s.Reports.Take(id) ?? throw new AgentHttpException(StatusCodes.Status404NotFound, AgentCodes.NotFound,
                 $"no report '{id}': it was fetched already, is not finished, or is too old");
-            return JsonResponse.Write(c, report, AgentJsonContext.Default.ExportResult);
+            return JsonResponse.Write(c, report, AgentJsonContext.Wire.ExportResult);
         });
     }
 

@@ -21,7 +21,7 @@ public static class ImageEndpoints
                 throw new RestoreException(RestoreErrorCode.ImageNotFound, "no image path given (images?path=/file.img&name=NAME)");
             string? name = Query.Get(context, "name") is { Length: > 0 } n ? n : null;
             var disk = s.Engine.AttachImage(path, name);
-            return JsonResponse.Write(context, disk, AgentJsonContext.Default.RestoreDisk, StatusCodes.Status201Created);
+            return JsonResponse.Write(context, disk, AgentJsonContext.Wire.RestoreDisk, StatusCodes.Status201Created);
         });
         router.Delete("/api/v1/images", context =>
         {
@@ -30,7 +30,7 @@ public static class ImageEndpoints
             if (string.IsNullOrEmpty(name))
                 throw new RestoreException(RestoreErrorCode.DiskNotFound, "no image name given (images?name=NAME)");
             s.Engine.DetachImage(name);
-            return JsonResponse.Write(context, new OkResponse(true, $"detached '{name}'"), AgentJsonContext.Default.OkResponse);
+            return JsonResponse.Write(context, new OkResponse(true, $"detached '{name}'"), AgentJsonContext.Wire.OkResponse);
         });
     }
 

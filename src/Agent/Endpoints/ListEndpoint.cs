@@ -33,7 +33,7 @@ public static class ListEndpoint
             {
                 do
                 {
-                    JsonSerializer.Serialize(writer, entries.Current, AgentJsonContext.Default.RestoreItem);
+                    JsonSerializer.Serialize(writer, entries.Current, AgentJsonContext.Wire.RestoreItem);
                     count++;
                     // Serialize flushes the writer into the pipe each time: BytesCommitted is what waits there.
                     if (writer.BytesCommitted + writer.BytesPending - flushedAt >= FlushBytes)

@@ -20,7 +20,7 @@ public static class StatusEndpoints
         router.Get("/api/v1/status", context =>
         {
             if (!TokenAuth.IsAuthenticated(context))
-                return JsonResponse.Write(context, new LivenessResponse(true), AgentJsonContext.Default.LivenessResponse);
+                return JsonResponse.Write(context, new LivenessResponse(true), AgentJsonContext.Wire.LivenessResponse);
             var status = new StatusResponse(
                 Ok: true,
                 Version: Version,
@@ -33,14 +33,14 @@ public static class StatusEndpoints
                 MaxDownloads: s.Downloads.Max,
                 RestoreVm: s.EngineOptions.ScanVirtio,
                 ProcessId: Environment.ProcessId);
-            return JsonResponse.Write(context, status, AgentJsonContext.Default.StatusResponse);
+            return JsonResponse.Write(context, status, AgentJsonContext.Wire.StatusResponse);
         });
 
         router.Post("/api/v1/stop", context =>
         {
             // Answer first, then stop: the server waits for the answer to be sent.
             context.Response.OnCompleted(() => { s.Stop(); return Task.CompletedTask; });
-            return JsonResponse.Write(context, new OkResponse(true, "stopping"), AgentJsonContext.Default.OkResponse);
+            return JsonResponse.Write(context, new OkResponse(true, "stopping"), AgentJsonContext.Wire.OkResponse);
         });
     }
 }

@@ -33,6 +33,9 @@ public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar) : Exp
 
 public sealed record CopyOptions : ExportOptionsBase
 {
+    /// <summary>How a refusal to overwrite ends (without Force): the faces tell it from other errors by it (TargetExists).</summary>
+    public const string ExistsReason = "exists (use -Force to overwrite)";
+
     /// <summary>Copy a folder with everything below it; without it only the folder itself is made.</summary>
     public bool Recurse { get; init; } = true;
 

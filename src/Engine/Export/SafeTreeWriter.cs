@@ -42,7 +42,7 @@ internal sealed class SafeTreeWriter : IDisposable
         }
         _tracker = tracker;
         _options = options;
-        _restoreOwners = options.RestoreOwners && FreeSpace.IsRoot;
+        _restoreOwners = options.RestoreOwners && Identity.IsRoot;
     }
 
     /// <summary>Writes entries (the copy's root first, as "") to destinationRoot.</summary>
@@ -264,7 +264,7 @@ internal sealed class SafeTreeWriter : IDisposable
         if (existing.Kind == Stat.Kind.Missing) return true;
         if (!_options.Force)
         {
-            _tracker.Error(rel, $"'{Target(rel)}' exists (use Force to overwrite)", _options);
+            _tracker.Error(rel, $"'{Target(rel)}' {CopyOptions.ExistsReason}", _options);
             return false;
         }
         if (existing.Kind == Stat.Kind.Directory)

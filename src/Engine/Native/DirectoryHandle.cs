@@ -205,6 +205,4 @@ public static unsafe class FreeSpace
         fixed (byte* p = Sys.Z(path))
             return Libc.statvfs(p, buf) == 0 ? FromStatvfs(buf) : null;
     }
-
-    public static bool IsRoot => Libc.geteuid() == 0;
 }

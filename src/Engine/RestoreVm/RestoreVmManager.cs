@@ -75,7 +75,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         string initrd = Path.Combine(dir, "initrd.img");
         TokenInitrd.Write(options.Initrd, token, initrd);
 
-        int cid = vsock ? 3 + RandomNumberGenerator.GetInt32(1 << 20) : 0;
+        int cid = vsock ? 3 + (int)(BitConverter.ToUInt32(Native.SecureRandom.Bytes(4)) % (1u << 20)) : 0;
         int port = vsock ? 0 : FreeLoopbackPort();
         string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
 
@@ -114,11 +114,11 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
 
     private (string Id, string Dir, string Token, string TokenFile) NewStateDir()
     {
-        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Native.SecureRandom.Hex(3);
         string dir = Path.Combine(stateRoot, id);
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string token = Native.SecureRandom.Hex(32);
         string tokenFile = Path.Combine(dir, "token");
         File.WriteAllText(tokenFile, token);
         File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -142,6 +142,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
 
     private RestoreVmInfo Record(RestoreVmInfo vm)
     {
+        vm = vm with { OwnerUid = (int)Native.Identity.EffectiveUid, OwnerPid = Environment.ProcessId };
         File.WriteAllText(Path.Combine(vm.StateDir, "state.json"), JsonSerializer.Serialize(vm, RestoreVmJson.Default.RestoreVmInfo));
         lock (_started) _started.Add(vm.Id);
         return vm;
@@ -195,12 +196,21 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         return list;
     }
 
+    /// <summary>
+    /// Whether this process may treat the VM as its own (Get-RestoreVM without -All, reuse by
+    /// Start-RestoreVM): started by this user, and by this process or by one that is gone.
+    /// Another user's VM, or one a running process (another shell, a CI job) started, is not.
+    /// </summary>
+    public static bool IsManagedHere(RestoreVmInfo vm) =>
+        vm.OwnerUid == (int)Native.Identity.EffectiveUid
+        && (vm.OwnerPid == Environment.ProcessId || vm.OwnerPid <= 0 || !Directory.Exists($"/proc/{vm.OwnerPid}"));
+
     public RestoreVmInfo Get(string id) =>
         List().FirstOrDefault(v => v.Id == id) ?? throw new RestoreException(RestoreErrorCode.VmNotFound, $"no running restore VM '{id}'", id);
 
     /// <summary>A running VM with exactly these images (same names, files and formats), to reuse.</summary>
     public RestoreVmInfo? FindReusable(IReadOnlyList<RestoreVmImage> images, bool noRecovery = false) =>
-        List().FirstOrDefault(v => v.NoRecovery == noRecovery && v.Images.OrderBy(i => i.Name).SequenceEqual(images.OrderBy(i => i.Name)));
+        List().FirstOrDefault(v => IsManagedHere(v) && v.NoRecovery == noRecovery && v.Images.OrderBy(i => i.Name).SequenceEqual(images.OrderBy(i => i.Name)));
 
     /// <summary>Asks the agent to power off, then ends qemu by its pid when it does not go in time.</summary>
     public void Stop(string id, TimeSpan? grace = null)

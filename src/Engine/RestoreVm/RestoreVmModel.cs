@@ -37,6 +37,10 @@ public sealed record RestoreVmInfo(
     /// <summary>The images are attached as they are, without overlays: journals and logs are not replayed.</summary>
     public bool NoRecovery { get; init; }
 
+    /// <summary>Who started it: the user (uid) and process (pid); 0 in state files of older versions.</summary>
+    public int OwnerUid { get; init; }
+    public int OwnerPid { get; init; }
+
     public string ConsoleLog => System.IO.Path.Combine(StateDir, "console.log");
     public TimeSpan Uptime => DateTimeOffset.UtcNow - Started;
 }

@@ -34,6 +34,13 @@ public sealed class ConnectRestoreAgentCommand : PSCmdlet
         string? token = Token is not null ? new NetworkCredential("", Token).Password
             : TokenFile is not null ? File.ReadAllText(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TokenFile)).Trim()
             : null;
+        if (ParameterSetName == "Socket" && !File.Exists(endpoint[5..]))
+        {
+            // Said plainly: connecting to a missing socket reports an unrelated address error.
+            ThrowTerminatingError(ErrorMapper.FromRemote(new IOException(
+                $"no agent socket at '{endpoint[5..]}': is restore-agent running with --listen unix:{endpoint[5..]}?"), endpoint));
+            return;
+        }
         AgentClient client;
         try { client = new AgentClient(endpoint, token); }
         catch (ArgumentException ex)
@@ -43,12 +50,22 @@ public sealed class ConnectRestoreAgentCommand : PSCmdlet
         }
         try
         {
-            client.GetStatus(); // an authenticated call: a wrong token fails here, not on first use
+            // With a token this is an authenticated call: a wrong token fails here, not on first use.
+            // Without one the agent still answers its liveness check, and refuses everything else.
+            client.GetStatus();
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             client.Dispose();
             ThrowTerminatingError(ErrorMapper.FromRemote(ex, endpoint));
+        }
+        if (token is null)
+        {
+            client.Dispose();
+            ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException(
+                $"the agent at '{endpoint}' answers but serves nothing without its token: give -TokenFile (the file it reads its token from) or -Token"),
+                "AgentUnauthorized", ErrorCategory.AuthenticationError, endpoint));
+            return;
         }
         WriteObject(SessionRegistry.Add(endpoint, client));
     }

@@ -69,11 +69,22 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
             item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
         var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, RestoreOwners = !NoOwner.IsPresent, Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
         pump.Run(ct => Engine.Copy(path, destination, options, pump, ct), StopToken,
-            (rel, reason) => WriteError(TransferPump.ItemError("CopyItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
+            (rel, reason) => WriteError(reason.EndsWith(CopyOptions.ExistsReason, StringComparison.Ordinal)
+                // Refused to overwrite: the error is about the destination, which is what it names.
+                ? new ErrorRecord(new RestoreException(RestoreErrorCode.TargetExists, $"{TransferPump.EntryPath(item.Path, rel)}: {reason}", DestinationOf(root, rel)),
+                    nameof(RestoreErrorCode.TargetExists), ErrorCategory.ResourceExists, DestinationOf(root, rel))
+                : TransferPump.ItemError("CopyItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
 
         if (PassThru && (File.Exists(root) || Directory.Exists(root) || new FileInfo(root).LinkTarget is not null))
         {
             foreach (var o in SessionState.InvokeProvider.Item.Get([root], true, true)) WriteObject(o);
         }
+    }
+
+    private static string DestinationOf(string root, string relative)
+    {
+        string rel = relative.TrimStart('/');
+        // The tracker names entries below the copied item relative to it; the item itself is "".
+        return rel.Length == 0 ? root : System.IO.Path.Combine(root, rel);
     }
 }

@@ -24,7 +24,7 @@ public sealed class DismountRestoreBucketCommand : RestoreCmdlet
             Try(path, () =>
             {
                 var bucket = Engine.Unmount(path);
-                if (PassThru) WriteObject(bucket);
+                if (PassThru) WriteRestoreObject(bucket);
             });
         }
     }

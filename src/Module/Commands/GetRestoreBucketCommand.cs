@@ -49,7 +49,7 @@ public sealed class GetRestoreBucketCommand : RestoreCmdlet
             if (typePattern is not null && !typePattern.IsMatch(b.Type)) continue;
             if (!written.Add(b.Path)) continue;
             foreach (var w in b.Warnings) WriteWarning($"'{b.Path}': {w}");
-            WriteObject(b);
+            WriteRestoreObject(b);
         }
     }
 }

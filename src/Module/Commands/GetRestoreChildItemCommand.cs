@@ -50,7 +50,7 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
             {
                 foreach (var item in Engine.List(folder, StopToken))
                 {
-                    if (pattern is null || pattern.IsMatch(item.Name)) WriteObject(item);
+                    if (pattern is null || pattern.IsMatch(item.Name)) WriteRestoreObject(item);
                     // Symlinks are never followed; a file lists itself, so never descend into it.
                     if (level < depth && item.IsContainer && item.Type != ItemType.Symlink && item.Path != folder)
                         subfolders.Add(item.Path);

@@ -46,6 +46,6 @@ public sealed class GetRestoreDiskCommand : RestoreCmdlet
         // through an agent they arrive with the disk.
         if (Session is not null)
             foreach (var w in disk.Warnings) WriteWarning($"disk '{disk.Name}': {w}");
-        WriteObject(disk);
+        WriteRestoreObject(disk);
     }
 }

@@ -4,7 +4,10 @@ using RestoreTools.Module.Remote;
 
 namespace RestoreTools.Module.Commands;
 
-/// <summary>Lists running restore VMs (this host's, whichever session started them).</summary>
+/// <summary>
+/// Lists running restore VMs this PowerShell may manage: started by this user, in this process or
+/// in one that has ended. -All lists every restore VM on the host (other users', other shells').
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "RestoreVM")]
 [OutputType(typeof(RestoreVmInfo))]
 public sealed class GetRestoreVMCommand : PSCmdlet
@@ -13,10 +16,14 @@ public sealed class GetRestoreVMCommand : PSCmdlet
     [SupportsWildcards]
     public string[]? Id { get; set; }
 
+    /// <summary>Every restore VM on this host, whoever started it.</summary>
+    [Parameter]
+    public SwitchParameter All { get; set; }
+
     protected override void EndProcessing()
     {
         foreach (var vm in VmHolder.Manager.List())
-            if (Id is null || Id.Any(p => new WildcardPattern(p).IsMatch(vm.Id)))
+            if ((All || RestoreVmManager.IsManagedHere(vm)) && (Id is null || Id.Any(p => new WildcardPattern(p).IsMatch(vm.Id))))
                 WriteObject(vm);
     }
 }

@@ -27,7 +27,7 @@ public sealed class MountRestoreBucketCommand : RestoreCmdlet
                 // Locally the engine warned while mounting; through an agent the warnings come with the bucket.
                 if (Session is not null)
                     foreach (var w in bucket.Warnings) WriteWarning($"'{bucket.Path}': {w}");
-                if (PassThru) WriteObject(bucket);
+                if (PassThru) WriteRestoreObject(bucket);
             });
         }
     }

@@ -69,7 +69,7 @@ public sealed class MountRestoreImageCommand : RestoreCmdlet
             Try(file, () =>
             {
                 var disk = Engine.AttachImage(file, Name);
-                if (PassThru) WriteObject(disk);
+                if (PassThru) WriteRestoreObject(disk);
             });
         }
     }

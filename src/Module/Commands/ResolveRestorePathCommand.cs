@@ -24,9 +24,9 @@ public sealed class ResolveRestorePathCommand : RestoreCmdlet
             {
                 var resolved = Engine.Resolve(path);
                 if (resolved.Kind is ResolvedKind.Bucket or ResolvedKind.Item)
-                    WriteObject(resolved);
+                    WriteRestoreObject(resolved);
                 else
-                    WriteObject(resolved.Children, enumerateCollection: true);
+                    foreach (var child in resolved.Children) WriteRestoreObject(child);
             });
         }
     }
