@@ -162,6 +162,31 @@ internal static class NamedFormatImages
         WriteAt(path, 0, h);
     }
 
+    /// <summary>
+    /// An HFS wrapper (TN1150 "HFS Wrapper"): an HFS master directory block whose embedded-volume signature is
+    /// "H+", allocation blocks of 4 KiB from sector 16 (al_bl_st), the HFS+ volume from allocation block 1.
+    /// </summary>
+    public static void WriteHfsWrapper(string path, string volumeName)
+    {
+        var mdb = new byte[512];
+        Ascii(mdb, 0, "BD");
+        Be32(mdb, 20, 4096);                                               // drAlBlkSiz
+        Be16(mdb, 28, 16);                                                 // drAlBlSt, in 512-byte sectors
+        mdb[36] = 7;
+        Ascii(mdb, 37, "Wrapper");
+        Ascii(mdb, 124, "H+");                                             // drEmbedSigWord
+        Be16(mdb, 126, 1);                                                 // drEmbedExtent start block
+        Be16(mdb, 128, (ushort)(Size / 4096 - 8));
+        string inner = path + ".inner";
+        ProbeTestSupport.CreateSparse(inner, Size);
+        WriteHfsPlus(inner, volumeName);
+        byte[] volume = File.ReadAllBytes(inner);
+        File.Delete(inner);
+        long embedded = 16 * 512 + 4096;
+        WriteAt(path, embedded, volume.AsSpan(0, (int)(Size - embedded)));
+        WriteAt(path, 1024, mdb);
+    }
+
     public static readonly byte[] FinderId = Convert.FromHexString("0123456789abcdef");
 
     /// <summary>

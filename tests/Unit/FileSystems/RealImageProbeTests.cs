@@ -53,6 +53,7 @@ public sealed class RealImageProbeTests
         // makefs cannot set a volume name: write fs_volname (superblock + 680) into the superblock makefs made.
         ["ufs2-volname"] = new(t => UfsWithVolname(t, "ufsvolume"), "ufs", "ufsvolume", "2"),
         ["f2fs"] = new(t => Mkfs(t, 64 * MiB, "mkfs.f2fs", "-q", "-f", "-l", "f2label"), "f2fs", "f2label", null),
+        ["f2fs-checksum"] = new(t => Mkfs(t, 64 * MiB, "mkfs.f2fs", "-q", "-f", "-O", "sb_checksum", "-l", "f2sum"), "f2fs", "f2sum", null),
         ["jfs"] = new(t => Mkfs(t, 64 * MiB, "mkfs.jfs", "-q", "-L", "jfslabel"), "jfs", "jfslabel", null),
         ["reiserfs-3.6"] = new(t => Mkfs(t, 64 * MiB, "mkfs.reiserfs", "-q", "-f", "-l", "reiserlabel"), "reiserfs", "reiserlabel", "3.6"),
         // 3.5 has no label field: blkid reports none although one was given.
