@@ -99,6 +99,50 @@ public sealed class ProbeDetailTests
         Assert.Equal(["ufstype=ufs2"], MountOptions.UfsTypes(info?.Version, info?.SuperblockOffset));
     }
 
+    /// <summary>
+    /// genisoimage -udf writes a UDF bridge (ISO 9660 and UDF on one image). blkid reports udf (it probes udf
+    /// first and both are tolerant of the other), and so does the prober, though the iso9660 probe matches too.
+    /// </summary>
+    [Fact]
+    public void UdfBridgeIsUdfFirst()
+    {
+        using var tmp = new ProbeTempDir();
+        string img = tmp.File("bridge.iso");
+        Run("genisoimage", "-quiet", "-udf", "-V", "BRIDGE", "-o", img, MakeContent(tmp));
+        using var reader = new FileBlockReader(img);
+        var info = FileSystemProber.Default.Probe(reader);
+        var blkid = Blkid(img);
+        Assert.Equal("udf", info?.Type);
+        Assert.Equal("udf", blkid.GetValueOrDefault("TYPE"));
+        Assert.Equal("BRIDGE", info?.Label);
+        Assert.Equal(blkid.GetValueOrDefault("UUID"), info?.Uuid);            // upper-case hex volume set id, lowered
+        Assert.Equal(blkid.GetValueOrDefault("VERSION"), info?.Version);
+        Assert.Equal("iso9660", new Iso9660Probe().Probe(reader)?.Type);
+    }
+
+    /// <summary>A minix v2 superblock byte-swapped to big-endian (as a 68k or SPARC Minix wrote it): blkid reads both orders.</summary>
+    [Fact]
+    public void MinixBigEndian()
+    {
+        using var tmp = new ProbeTempDir();
+        string img = tmp.File("minix.img");
+        CreateSparse(img, 16 * MiB);
+        Run("mkfs.minix", "-2", img);
+        byte[] sb = new byte[32];
+        using (var fs = File.OpenRead(img)) { fs.Position = 1024; fs.ReadExactly(sb); }
+        // u16 fields at 0..10, u32 s_max_size at 12, u16 s_magic and s_state at 16 and 18, u32 s_zones at 20.
+        foreach (int o in new[] { 0, 2, 4, 6, 8, 10, 16, 18 }) Array.Reverse(sb, o, 2);
+        foreach (int o in new[] { 12, 20 }) Array.Reverse(sb, o, 4);
+        WriteAt(img, 1024, sb);
+
+        using var reader = new FileBlockReader(img);
+        var info = FileSystemProber.Default.Probe(reader);
+        Assert.Equal("minix", info?.Type);
+        Assert.Equal("2", info?.Version);
+        Assert.Equal("minix", Blkid(img).GetValueOrDefault("TYPE"));
+        Assert.Equal(Blkid(img).GetValueOrDefault("VERSION"), info?.Version);
+    }
+
     /// <summary>Log-structured filesystems that write on a plain read-only mount get norecovery, unless the device is a throw-away overlay.</summary>
     [Theory]
     [InlineData("nilfs2", "norecovery")]
