@@ -29,7 +29,7 @@ public sealed class ReiserfsProbe : SuperblockProbe
         {
             byte[]? sb = device.TryRead(kib * 1024L, 0x74);
             if (sb is null || !Matches(sb, at, magic)) continue;
-            if (Accept(sb, kib, magic) is { } info) return info;
+            return Accept(sb, kib, magic);                                // blkid judges the first magic found only
         }
         return null;
     }
