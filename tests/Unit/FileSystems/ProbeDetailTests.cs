@@ -67,13 +67,13 @@ public sealed class ProbeDetailTests
     }
 
     /// <summary>
-    /// Where the UFS superblock is decides the ufstype: NetBSD makefs writes UFS1 and UFS2 at 8 KiB; FreeBSD's
-    /// newfs puts UFS2 at 64 KiB. Linux reads UFS2 only at 64 KiB, so makefs's UFS2 gets no ufstype at all.
+    /// Where the UFS superblock is decides the ufstype order: NetBSD makefs writes UFS1 and UFS2 at 8 KiB; FreeBSD's
+    /// newfs puts UFS2 at 64 KiB. Linux reads UFS2 only at 64 KiB, so makefs's UFS2 fits none (the note says so).
     /// </summary>
     [Theory]
-    [InlineData(1, "1", 8192L, new[] { "ufstype=44bsd" })]
-    [InlineData(2, "2", 8192L, new string[0])]
-    public void UfsSuperblockPlaceChoosesTheUfstype(int makefsVersion, string version, long offset, string[] types)
+    [InlineData(1, "1", 8192L, new[] { "ufstype=44bsd", "ufstype=ufs2" }, false)]
+    [InlineData(2, "2", 8192L, new[] { "ufstype=ufs2", "ufstype=44bsd" }, true)]
+    public void UfsSuperblockPlaceChoosesTheUfstype(int makefsVersion, string version, long offset, string[] types, bool unreadable)
     {
         using var tmp = new ProbeTempDir();
         string img = tmp.File("ufs.img");
@@ -84,6 +84,7 @@ public sealed class ProbeDetailTests
         Assert.Equal(version, info?.Version);
         Assert.Equal(offset, info?.SuperblockOffset);
         Assert.Equal(types, MountOptions.UfsTypes(info?.Version, info?.SuperblockOffset));
+        Assert.Equal(unreadable, MountOptions.UfsLayoutNote(info?.Version, info?.SuperblockOffset) is not null);
     }
 
     [Fact]
@@ -96,7 +97,8 @@ public sealed class ProbeDetailTests
         using var reader = new FileBlockReader(img);
         var info = new UfsProbe().Probe(reader);
         Assert.Equal(65536, info?.SuperblockOffset);
-        Assert.Equal(["ufstype=ufs2"], MountOptions.UfsTypes(info?.Version, info?.SuperblockOffset));
+        Assert.Equal("ufstype=ufs2", MountOptions.UfsTypes(info?.Version, info?.SuperblockOffset)[0]);
+        Assert.Null(MountOptions.UfsLayoutNote(info?.Version, info?.SuperblockOffset));
     }
 
     /// <summary>
