@@ -40,9 +40,13 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             string? probedType = probed?.Type;
             // A probed type this kernel has no driver for fails the same with every option: say so plainly.
             if (probedType is not null && !MountOptions.DriversFor(probedType).Any(t => KernelDrivers.CanMount(t)))
-                throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucketPath}' failed: " + (inRestoreVm
-                    ? $"{probedType}: the restore VM's kernel cannot mount it"
-                    : $"{probedType}: this host cannot mount it; use Start-RestoreVM"), bucketPath);
+            {
+                // A layout no Linux reads is not helped by a restore VM either.
+                string why = probedType == "ufs" && MountOptions.UfsLayoutNote(probed!.Version, probed.SuperblockOffset) is { } note
+                    ? $"ufs: {note}"
+                    : inRestoreVm ? $"{probedType}: the restore VM's kernel cannot mount it" : $"{probedType}: this host cannot mount it; use Start-RestoreVM";
+                throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucketPath}' failed: {why}", bucketPath);
+            }
 
             // Another engine (a second pwsh, an agent) may use the same disk name: never take over or
             // unmount its mount, pick a free sibling folder instead.
