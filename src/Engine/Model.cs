@@ -50,7 +50,8 @@ public sealed record RestoreBucket(
 
     /// <summary>
     /// btrfs, which is mounted at its top level so that every subvolume is a folder: the path of the default
-    /// subvolume (what the guest mounted without subvol=), "/" when that is the top level. Known once mounted.
+    /// subvolume (what the guest mounted without subvol=), "/" when that is the top level. Read from the trees on
+    /// the disk (one device), and from the kernel once mounted.
     /// </summary>
     public string? DefaultSubvolume { get; init; }
 

@@ -273,7 +273,7 @@ public sealed class RestoreEngine : IRestoreEngine
             bucket.Component.Length == 0 ? "_" : bucket.Component);
         var record = _mounter.Mount(bucket.Path, bucket.Device, probed, mountPoint);
         foreach (var w in bucket.Warnings) _options.Warning?.Invoke($"'{bucket.Path}': {w}");
-        return bucket with { IsMounted = true, MountPoint = record.MountPoint, DefaultSubvolume = record.DefaultSubvolume };
+        return bucket with { IsMounted = true, MountPoint = record.MountPoint, DefaultSubvolume = record.DefaultSubvolume ?? bucket.DefaultSubvolume };
     }
 
     /// <summary>Finds the disk, kind and bucket a full path names, and the rest of the path inside it.</summary>
@@ -373,7 +373,8 @@ public sealed class RestoreEngine : IRestoreEngine
             PartitionUuid = b.PartitionUuid,
             IsContainer = b.IsContainer,
             JournalReplayed = mount is null ? null : mount.Replay,
-            DefaultSubvolume = mount?.DefaultSubvolume,
+            // The mounted filesystem's answer, else what the trees on the disk say.
+            DefaultSubvolume = mount?.DefaultSubvolume ?? b.FileSystem?.DefaultSubvolume,
             // Without an overlay (a host's read-only loop) the journal is not replayed: recent files may be missing.
             Warnings = b.FileSystem is { JournalDirty: true } fs && mount is not { Replay: true }
                 ? [$"its {fs.Type} journal holds changes not yet written in place (a backup of a running VM): the image is only read, so they are not replayed, and files written just before the backup may be missing or old; a restore VM (Start-RestoreVM, without -NoRecovery) replays it in a throw-away overlay"]

@@ -111,6 +111,8 @@ Describe 'Every filesystem in a restore VM' {
     }
 
     It 'shows every btrfs subvolume as a folder of the top level and names the default one' {
+        # Read off the disk before the mount, then the kernel's own answer.
+        (Get-RestoreBucket -Session $S -Disk btrfs).DefaultSubvolume | Should -Be '/@'
         $b = Mount-RestoreBucket -Session $S -Path /btrfs/raw -PassThru
         $b.DefaultSubvolume | Should -Be '/@'
         (Get-RestoreBucket -Session $S -Disk btrfs).DefaultSubvolume | Should -Be '/@'
@@ -172,6 +174,7 @@ Describe 'The same images on this host, whose kernel has none of these drivers' 
         $name = "hostbtrfs$PID"
         Mount-RestoreImage -LiteralPath $Btrfs -Name $name -ErrorAction Stop
         try {
+            (Get-RestoreBucket -Disk $name).DefaultSubvolume | Should -Be '/@'
             (Mount-RestoreBucket -Path "/$name/raw" -PassThru).DefaultSubvolume | Should -Be '/@'
             Get-RestoreContent -Path "/$name/raw/@home/user/notes.txt" | Should -Be 'outside the default'
         }

@@ -26,6 +26,9 @@ public sealed record FileSystemInfo(string Type, string? Label = null, string? U
     /// driver must be told which (UFS: UFS2 at 64 KiB, UFS1 at 8 KiB; NetBSD makefs puts UFS2 at 8 KiB).
     /// </summary>
     public long? SuperblockOffset { get; init; }
+
+    /// <summary>btrfs: the default subvolume's path from the top level ("/" the top level itself), read from its trees.</summary>
+    public string? DefaultSubvolume { get; init; }
 }
 
 /// <summary>Recognises one on-disk format from its superblock, without mounting.</summary>

@@ -33,6 +33,9 @@ public sealed class BtrfsSubvolumeTests : IDisposable
             btrfs -q subvolume create '{mnt}/@/var-lib'
             echo nested > '{mnt}/@/var-lib/state'
             btrfs -q subvolume create '{mnt}/vols/data'
+            mkdir -p '{mnt}/@/srv/www'
+            btrfs -q subvolume create '{mnt}/@/srv/www/site'
+            echo site > '{mnt}/@/srv/www/site/index.html'
             echo data > '{mnt}/vols/data/d.txt'
             btrfs -q subvolume snapshot -r '{mnt}/@' '{mnt}/@snap'
             echo changed > '{mnt}/@/etc/hostname'
@@ -67,16 +70,57 @@ public sealed class BtrfsSubvolumeTests : IDisposable
         Assert.Equal(before, Shell.Sha256(img));
     }
 
-    [Fact]
-    public void ANestedDefaultHasItsFullPathAndTheTopLevelIsSlash()
+    /// <summary>The trees on the disk give the same answer as the mounted filesystem, before anything is mounted.</summary>
+    [Theory]
+    [InlineData("vols/data", "/vols/data")]           // in a folder of the top level
+    [InlineData("@/srv/www/site", "/@/srv/www/site")] // in folders of another subvolume
+    [InlineData("@snap", "/@snap")]                    // a read-only snapshot
+    [InlineData(null, "/")]                            // never set: the top level
+    public void TheDefaultIsReadOffTheDiskAndAgreesWithTheKernel(string? setDefault, string expected)
     {
-        string img = Make("btrfs subvolume set-default \"$MNT/vols/data\"");
-        string plain = Make("true");
-        _t.Engine.AttachImage(img, "nested");
-        _t.Engine.AttachImage(plain, "plain");
-        Assert.Null(_t.Engine.GetBucket("/nested/raw").DefaultSubvolume); // known once mounted
-        Assert.Equal("/vols/data", _t.Engine.Mount("/nested/raw").DefaultSubvolume);
-        Assert.Equal("/", _t.Engine.Mount("/plain/raw").DefaultSubvolume);
-        Assert.Equal("user file", File.ReadAllText(_t.Engine.Resolve("/nested/raw/@home/user/notes.txt").LocalPath!).Trim());
+        string img = Make(setDefault is null ? "true" : $"btrfs subvolume set-default \"$MNT/{setDefault}\"");
+        _t.Engine.AttachImage(img, "d");
+        Assert.Equal(expected, _t.Engine.GetBucket("/d/raw").DefaultSubvolume);
+        Assert.Equal(expected, _t.Engine.Mount("/d/raw").DefaultSubvolume);
+        Assert.Equal("site", File.ReadAllText(_t.Engine.Resolve("/d/raw/@/srv/www/site/index.html").LocalPath!).Trim());
+    }
+
+    /// <summary>With 4 KiB nodes and 80 subvolumes the root tree has several levels: the walk goes through inner nodes.</summary>
+    [Fact]
+    public void ADeepRootTreeIsWalked()
+    {
+        string img = Path.Combine(_images.Dir, "deep.img");
+        string mnt = Path.Combine(_images.Dir, "deep-mnt");
+        Directory.CreateDirectory(mnt);
+        Shell.Run($"""
+            set -e
+            truncate -s 256M '{img}'
+            mkfs.btrfs -q -f -n 4096 -s 4096 '{img}'
+            mount -o loop '{img}' '{mnt}'
+            trap "umount '{mnt}'" EXIT
+            mkdir '{mnt}/many'
+            for i in $(seq 1 80); do btrfs -q subvolume create "{mnt}/many/sv$i"; done
+            btrfs subvolume set-default '{mnt}/many/sv77'
+            """);
+        Assert.NotEqual("0", Shell.Run($"btrfs inspect-internal dump-tree -t root '{img}' | grep -c '^node' || true").Trim());
+        _t.Engine.AttachImage(img, "deep");
+        Assert.Equal("/many/sv77", _t.Engine.GetBucket("/deep/raw").DefaultSubvolume);
+        Assert.Equal("/many/sv77", _t.Engine.Mount("/deep/raw").DefaultSubvolume);
+    }
+
+    /// <summary>Trees that do not add up lose only the default subvolume's name, never the bucket.</summary>
+    [Theory]
+    [InlineData(0x50, "deadbeefdeadbeef")]   // root tree pointer into nowhere
+    [InlineData(0xA0, "ffff0000")]           // sys_chunk_array_size past the superblock
+    [InlineData(0x32B + 17 + 44, "0000")]    // the first system chunk with no stripes
+    public void DamagedTreesLeaveTheDefaultUnknown(int offset, string hex)
+    {
+        string img = Make("btrfs subvolume set-default \"$MNT/@\"");
+        string bytes = string.Concat(Enumerable.Range(0, hex.Length / 2).Select(i => "\\x" + hex.Substring(i * 2, 2)));
+        Shell.Run($"printf '{bytes}' | dd of='{img}' bs=1 seek={0x10000 + offset} conv=notrunc status=none");
+        _t.Engine.AttachImage(img, "bad");
+        var b = _t.Engine.GetBucket("/bad/raw");
+        Assert.Equal("btrfs", b.FileSystem);
+        Assert.Null(b.DefaultSubvolume);
     }
 }
