@@ -29,7 +29,7 @@ public sealed class NamedFormatProbeTests
         { "hfsplus", "hfsplus", "Macintosh HD", "de53349f-21ad-3c08-9044-ae10cd9587d3", null, true },
     };
 
-    private static string Build(ProbeTempDir tmp, string format)
+    internal static string Build(ProbeTempDir tmp, string format)
     {
         string img = tmp.File(format + ".img");
         CreateSparse(img, format switch { "bitlocker-togo" => 64 * 1024 * 1024, "ldm-gpt-metadata" => 1024 * 1024, _ => NamedFormatImages.Size });
