@@ -103,7 +103,7 @@ internal sealed class BtrfsTrees
     }
 
     /// <summary>The location objectid of the dir item named "default" among the packed dir items of one item.</summary>
-    private static ulong? DefaultLocation(byte[] data)
+    internal static ulong? DefaultLocation(byte[] data)
     {
         // struct btrfs_dir_item: location key (17), u64 transid, u16 data_len, u16 name_len, u8 type, name, data.
         for (int at = 0; at + 30 <= data.Length;)

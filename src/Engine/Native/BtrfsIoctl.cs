@@ -33,28 +33,11 @@ public static unsafe class BtrfsIoctl
             if (items is null) return null;
             ulong id = TopLevel;
             foreach (var (_, data) in items)
-                if (DefaultLocation(data) is { } loc) id = loc;
+                if (FileSystems.BtrfsTrees.DefaultLocation(data) is { } loc) id = loc;
             string? path = PathOf(fd, id);
             return path is null ? null : (path, id);
         }
         finally { Sys.Close(fd); }
-    }
-
-    /// <summary>The location objectid of the dir item named "default" among the packed dir items of one item.</summary>
-    private static ulong? DefaultLocation(byte[] data)
-    {
-        // struct btrfs_dir_item: location key (u64 objectid, u8 type, u64 offset), u64 transid, u16 data_len,
-        // u16 name_len, u8 type, then the name and data_len bytes of data.
-        for (int at = 0; at + 30 <= data.Length;)
-        {
-            int dataLen = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(at + 25));
-            int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(at + 27));
-            if (at + 30 + nameLen > data.Length) return null;
-            if (data.AsSpan(at + 30, nameLen).SequenceEqual("default"u8))
-                return BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at));
-            at += 30 + nameLen + dataLen;
-        }
-        return null;
     }
 
     /// <summary>A subvolume's path from the top level, following its ROOT_BACKREF up (at most 64 levels).</summary>
