@@ -45,6 +45,23 @@ echo 'outside the default' > "`$m/@home/user/notes.txt"
 btrfs subvolume set-default "`$m/@"
 "@ | Out-Null
     $Images['btrfs'] = $Btrfs
+    # btrfs copied while mounted, after an fsync and before the commit: the fsync'd file is only in the log tree.
+    $script:BtrfsLive = Join-Path $Work 'btrfs-live.img'
+    Invoke-Tool @"
+set -e
+src=`$(mktemp -d)
+truncate -s 128M "`$src/live.img"
+mkfs.btrfs -q -f "`$src/live.img"
+mkdir "`$src/m"
+mount -o loop,commit=300 "`$src/live.img" "`$src/m"
+trap 'umount "`$src/m"; rm -rf "`$src"' EXIT
+echo committed > "`$src/m/committed.txt"
+sync
+echo logged > "`$src/m/logged.txt"
+xfs_io -c fsync "`$src/m/logged.txt"
+cp --sparse=always "`$src/live.img" '$BtrfsLive'
+"@ | Out-Null
+    $Images['btrfs-live'] = $BtrfsLive
 
     $script:Before = @{}
     foreach ($k in $Images.Keys) { $Before[$k] = (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash }
@@ -121,6 +138,13 @@ Describe 'Every filesystem in a restore VM' {
         (Get-RestoreContent -Session $S -Path '/btrfs/raw/@home/user/notes.txt') | Should -Be 'outside the default'
     }
 
+    It 'replays a btrfs log tree into the overlay, so the file fsync''d before the backup is there' {
+        $b = Mount-RestoreBucket -Session $S -Path /btrfs-live/raw -PassThru
+        $b.JournalReplayed | Should -BeTrue
+        Get-RestoreContent -Session $S -Path /btrfs-live/raw/logged.txt | Should -Be 'logged'
+        Get-RestoreContent -Session $S -Path /btrfs-live/raw/committed.txt | Should -Be 'committed'
+    }
+
     It 'leaves every image byte-identical' {
         Stop-RestoreVM -Id $S.VmId
         $script:S = $null
@@ -136,6 +160,11 @@ Describe 'Every filesystem in a restore VM with -NoRecovery (read-only disks, op
                 Get-RestoreContent -Session $vm -Path "/$t/raw/nested/deeper/note.txt" | Should -Be 'a nested file' -Because $t
             }
             (Get-RestoreBucket -Session $vm -Disk btrfs | Mount-RestoreBucket -Session $vm -PassThru).DefaultSubvolume | Should -Be '/@'
+            # Read-only disks: the log tree is not replayed (rescue=nologreplay), and the bucket says so.
+            $live = Get-RestoreBucket -Session $vm -Disk btrfs-live
+            $live.Warnings | Should -BeLike 'its btrfs journal holds changes*'
+            Get-RestoreContent -Session $vm -Path /btrfs-live/raw/committed.txt | Should -Be 'committed'
+            (Get-RestoreChildItem -Session $vm -Path /btrfs-live/raw).Name | Should -Not -Contain 'logged.txt'
         }
         finally { Stop-RestoreVM -Id $vm.VmId -ErrorAction SilentlyContinue }
         foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] -Because $k }

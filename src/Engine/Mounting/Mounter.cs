@@ -81,7 +81,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
                     var mounted = new MountRecord(bucketPath, device, mountPoint, type)
                     {
                         Top = top,
-                        Replay = replay && type is "ext3" or "ext4" or "xfs",
+                        Replay = replay && type is "ext3" or "ext4" or "xfs" or "btrfs",
                         DefaultSubvolume = type == "btrfs" ? BtrfsIoctl.DefaultSubvolume(mountPoint)?.Path : null,
                     };
                     _mounts[bucketPath] = mounted;

@@ -123,4 +123,39 @@ public sealed class BtrfsSubvolumeTests : IDisposable
         Assert.Equal("btrfs", b.FileSystem);
         Assert.Null(b.DefaultSubvolume);
     }
+
+    /// <summary>
+    /// A copy taken while mounted, after an fsync but before the commit (a backup of a running VM): its log tree
+    /// holds the fsync'd file. A plain read-only mount of a read-only device refuses to replay it and fails; with
+    /// rescue=nologreplay it mounts, without that file, and the bucket warns.
+    /// </summary>
+    [Fact]
+    public void ACopyWithALogTreeMountsWithoutReplayAndWarns()
+    {
+        string img = Path.Combine(_images.Dir, "live.img"), copy = Path.Combine(_images.Dir, "copy.img");
+        string mnt = Path.Combine(_images.Dir, "live-mnt");
+        Directory.CreateDirectory(mnt);
+        Shell.Run($"""
+            set -e
+            truncate -s 128M '{img}'
+            mkfs.btrfs -q -f '{img}'
+            mount -o loop,commit=300 '{img}' '{mnt}'
+            trap "umount '{mnt}'" EXIT
+            echo committed > '{mnt}/committed.txt'
+            sync
+            echo logged > '{mnt}/logged.txt'
+            xfs_io -c fsync '{mnt}/logged.txt'
+            cp --sparse=always '{img}' '{copy}'
+            """);
+        Assert.DoesNotContain("log_root\t\t0\n", Shell.Run($"btrfs inspect-internal dump-super '{copy}'"));
+        string before = Shell.Sha256(copy);
+        _t.Engine.AttachImage(copy, "live");
+        Assert.Contains(_t.Engine.GetBucket("/live/raw").Warnings, w => w.StartsWith("its btrfs journal holds changes", StringComparison.Ordinal));
+        Assert.Equal("committed", File.ReadAllText(_t.Engine.Resolve("/live/raw/committed.txt").LocalPath!).Trim());
+        Assert.False(File.Exists(Path.Combine(_t.Engine.GetBucket("/live/raw").MountPoint!, "logged.txt")));
+        Assert.False(_t.Engine.GetBucket("/live/raw").JournalReplayed);
+        _t.Engine.Unmount("/live/raw");
+        _t.Engine.DetachImage("live");
+        Assert.Equal(before, Shell.Sha256(copy));
+    }
 }
