@@ -273,7 +273,7 @@ public sealed class RestoreEngine : IRestoreEngine
             bucket.Component.Length == 0 ? "_" : bucket.Component);
         var record = _mounter.Mount(bucket.Path, bucket.Device, probed, mountPoint);
         foreach (var w in bucket.Warnings) _options.Warning?.Invoke($"'{bucket.Path}': {w}");
-        return bucket with { IsMounted = true, MountPoint = record.MountPoint, DefaultSubvolume = record.DefaultSubvolume ?? bucket.DefaultSubvolume };
+        return bucket with { IsMounted = true, MountPoint = record.MountPoint, JournalReplayed = record.Replay, DefaultSubvolume = record.DefaultSubvolume ?? bucket.DefaultSubvolume };
     }
 
     /// <summary>Finds the disk, kind and bucket a full path names, and the rest of the path inside it.</summary>
