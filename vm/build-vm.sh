@@ -223,7 +223,7 @@ snapshot_modules="qemu_fw_cfg"
 # /dev/mapper/control, the thin-pool and snapshot targets when a table names them. Raid and mirror
 # LVs are read from one leg with a linear table, so dm-raid and dm-mirror are not needed.
 dm_modules="dm-mod dm-thin-pool dm-snapshot"
-fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3"
+fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3 f2fs jfs reiserfs udf nilfs2 minix hfs hfsplus"
 # strip_signature FILE: a signed module ends in the PKCS#7 signature, a struct module_signature
 # (12 bytes, the last 4 the signature's length, big-endian) and "~Module signature appended~\n".
 strip_signature() {

@@ -51,6 +51,13 @@ public sealed record RestoreBucket(
     /// <summary>What the user should know before trusting a listing: a dirty journal that this mount does not replay.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>
+    /// btrfs, which is mounted at its top level so that every subvolume is a folder: the path of the default
+    /// subvolume (what the guest mounted without subvol=), "/" when that is the top level. Read from the trees on
+    /// the disk (one device), and from the kernel once mounted.
+    /// </summary>
+    public string? DefaultSubvolume { get; init; }
+
     /// <summary>A container of other buckets (an extended partition holds the logical ones): never mounted itself.</summary>
     public bool IsContainer { get; init; }
 }

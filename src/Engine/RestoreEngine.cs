@@ -36,7 +36,7 @@ public sealed class RestoreEngine : IRestoreEngine
         if (exports > 0) _options.Warning?.Invoke($"stopped {exports} image exports an earlier process left");
         _record = new OwnerRecord(_options);
         _images = new ImageAttachments(_options, _nodes, _record);
-        _mounter = new Mounter(_options.MountRoot, _record);
+        _mounter = new Mounter(_options.MountRoot, _record, File.Exists(EngineOptions.RestoreVmMarker));
     }
 
     public IReadOnlyList<RestoreDisk> GetDisks() => Contexts().Select(ToDisk).ToList();
@@ -260,28 +260,27 @@ public sealed class RestoreEngine : IRestoreEngine
         var bucket = ToBucket(ctx, source);
         if (bucket.IsMounted) return bucket;
         if (source.Plan is null || bucket.Device is null || bucket.IsContainer || bucket.Error is not null)
-            return MountOn(bucket);
+            return MountOn(bucket, source.FileSystem);
         // An LV in the restore VM: its device-mapper devices exist while it is mounted.
         try { ctx.Map(source.Plan); }
         catch (IOException ex)
         {
             throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: device-mapper refused it: {ex.Message}", bucket.Path);
         }
-        try { return MountOn(bucket); }
+        try { return MountOn(bucket, source.FileSystem); }
         catch { ctx.Unmap(source.Plan); throw; }
     }
 
-    private RestoreBucket MountOn(RestoreBucket bucket)
+    private RestoreBucket MountOn(RestoreBucket bucket, FileSystems.FileSystemInfo? probed)
     {
         // A bucket with no signature is still tried with every type the kernel has; a container never is.
         if (bucket.Device is null || bucket.IsContainer || (bucket.FileSystem is not null && bucket.Error is not null))
             throw new RestoreException(RestoreErrorCode.MountFailed, $"mounting '{bucket.Path}' failed: {bucket.Error ?? "it has no device"}", bucket.Path);
         string mountPoint = Path.Combine(_options.MountRoot, SafeSegment(bucket.Disk), bucket.Type,
             bucket.Component.Length == 0 ? "_" : bucket.Component);
-        var fs = bucket.FileSystem;
-        var record = _mounter.Mount(bucket.Path, bucket.Device, fs, mountPoint);
+        var record = _mounter.Mount(bucket.Path, bucket.Device, probed, mountPoint);
         foreach (var w in bucket.Warnings) _options.Warning?.Invoke($"'{bucket.Path}': {w}");
-        return bucket with { IsMounted = true, MountPoint = record.MountPoint };
+        return bucket with { IsMounted = true, MountPoint = record.MountPoint, JournalReplayed = record.Replay, DefaultSubvolume = record.DefaultSubvolume ?? bucket.DefaultSubvolume };
     }
 
     /// <summary>Finds the disk, kind and bucket a full path names, and the rest of the path inside it.</summary>
@@ -382,6 +381,8 @@ public sealed class RestoreEngine : IRestoreEngine
             VolumeType = b.VolumeType,
             IsContainer = b.IsContainer,
             JournalReplayed = mount is null ? null : mount.Replay,
+            // The mounted filesystem's answer, else what the trees on the disk say.
+            DefaultSubvolume = mount?.DefaultSubvolume ?? b.FileSystem?.DefaultSubvolume,
             // Without an overlay (a host's read-only loop) the journal is not replayed: recent files may be missing.
             Warnings = b.FileSystem is { JournalDirty: true } fs && mount is not { Replay: true }
                 ? [$"its {fs.Type} journal holds changes not yet written in place (a backup of a running VM): the image is only read, so they are not replayed, and files written just before the backup may be missing or old; a restore VM (Start-RestoreVM, without -NoRecovery) replays it in a throw-away overlay"]

@@ -59,7 +59,7 @@ internal sealed class PartitionBucketKind : IBucketKind
         var fs = isContainer ? null : disk.Probe(start, size);
         if (error is null && fs is null && !isContainer) error = "no known filesystem signature";
         if (isContainer) error = "extended partition: it holds the logical partitions (5 and up), no filesystem";
-        else if (fs is { IsMountable: false }) error = $"holds {fs.Type}, not a mountable filesystem";
+        else if (fs is { IsMountable: false }) error = fs.Reason ?? $"holds {fs.Type}, not a mountable filesystem";
         return new BucketSource("part", component, path, size, fs, error) { Start = start, IsContainer = isContainer };
     }
 

@@ -13,6 +13,6 @@ internal sealed class RawBucketKind : IBucketKind
         // A whole disk with no table and no filesystem is empty, not a broken bucket.
         if (fs is null) yield break;
         yield return new BucketSource("raw", "", disk.Device.DevicePath, disk.Device.Size, fs,
-            fs.IsMountable ? null : $"holds {fs.Type}, not a mountable filesystem") { Start = 0 };
+            fs.IsMountable ? null : fs.Reason ?? $"holds {fs.Type}, not a mountable filesystem") { Start = 0 };
     }
 }

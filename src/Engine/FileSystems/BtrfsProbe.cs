@@ -19,6 +19,21 @@ public sealed class BtrfsProbe : SuperblockProbe
 
         string? label = Label(sb.AsSpan(0x12B, 256));                    // label, after the 98-byte dev_item
         string? uuid = Uuid(sb.AsSpan(0x20, 16));                        // fsid (dev_item.uuid would be UUID_SUB)
-        return new FileSystemInfo("btrfs", label, uuid);
+        return new FileSystemInfo("btrfs", label, uuid)
+        {
+            DefaultSubvolume = DefaultSubvolume(device, sb),
+            // log_root: fsync'd changes since the last commit wait in the log tree (a backup of a running VM).
+            JournalDirty = Le64(sb, 0x60) != 0,
+        };
+    }
+
+    /// <summary>A damaged tree loses only this, not the signature.</summary>
+    private static string? DefaultSubvolume(IBlockReader device, byte[] sb)
+    {
+        try { return BtrfsTrees.DefaultSubvolume(device, sb); }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
     }
 }

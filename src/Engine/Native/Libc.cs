@@ -22,6 +22,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int stat(byte* path, Tmds.Linux.stat* buf);
     [LibraryImport(Lib, SetLastError = true)] public static partial int lstat(byte* path, Tmds.Linux.stat* buf);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint readlink(byte* path, byte* buf, nuint size);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint pread(int fd, byte* buf, nuint count, long offset);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fstat(int fd, Tmds.Linux.stat* buf);
 

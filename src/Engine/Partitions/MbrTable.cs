@@ -171,7 +171,8 @@ public static class MbrTable
         bool jump = (s[0] == 0xeb && s[2] == 0x90) || s[0] == 0xe9;
         if (!jump) return false;
         var oem = s.AsSpan(3, 8);
-        if (oem.SequenceEqual("NTFS    "u8) || oem.SequenceEqual("EXFAT   "u8)) return true;
+        // BitLocker keeps NTFS's boot sector with its own OEM id.
+        if (oem.SequenceEqual("NTFS    "u8) || oem.SequenceEqual("EXFAT   "u8) || oem.SequenceEqual("-FVE-FS-"u8)) return true;
         return s.AsSpan(0x36, 3).SequenceEqual("FAT"u8) || s.AsSpan(0x52, 5).SequenceEqual("FAT32"u8);
     }
 }

@@ -129,7 +129,7 @@ internal sealed class LvmBucketKind : IBucketKind
     private static BucketSource Probed(DiskContext disk, string component, string? device, long size, FileSystems.FileSystemInfo? fs, string? error)
     {
         if (error is null && fs is null) error = "no known filesystem signature";
-        else if (error is null && fs is { IsMountable: false }) error = $"holds {fs.Type}, not a mountable filesystem";
+        else if (error is null && fs is { IsMountable: false }) error = fs.Reason ?? $"holds {fs.Type}, not a mountable filesystem";
         return new BucketSource("lvm", component, device, size, fs, error);
     }
 
