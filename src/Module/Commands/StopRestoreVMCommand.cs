@@ -8,28 +8,36 @@ namespace RestoreTools.Module.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "RestoreVM", SupportsShouldProcess = true, DefaultParameterSetName = "Id")]
 public sealed class StopRestoreVMCommand : PSCmdlet
 {
-    /// <summary>The VM id (Get-RestoreVM piped in binds it by name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Id")]
+    /// <summary>The VM ids, as Get-RestoreVM shows them.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Id")]
     public string[] Id { get; set; } = [];
 
     /// <summary>
-    /// A session of Start-RestoreVM: its VM is stopped. Bound by value, so that a session piped in
-    /// stops its VM, not whatever VM has the session's own number as id.
+    /// What is piped in: sessions of Start-RestoreVM (their VmId), VMs of Get-RestoreVM (their
+    /// Id) or ids. Told apart by type, so that a session never binds its own number as a VM id.
     /// </summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Session")]
-    public RestoreSession[] Session { get; set; } = [];
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public PSObject[] InputObject { get; set; } = [];
 
     protected override void ProcessRecord()
     {
         var ids = new List<string>(Id);
-        if (ParameterSetName == "Session")
-            foreach (var s in Session)
-            {
-                if (s.VmId is null)
-                    WriteError(ErrorMapper.Create(Engine.RestoreErrorCode.VmNotFound,
-                        $"session {s.Id} ({s.Endpoint}) is not a restore VM's: close it with Disconnect-RestoreAgent", s));
-                else ids.Add(s.VmId);
-            }
+        if (ParameterSetName == "InputObject")
+            foreach (var o in InputObject)
+                switch (o.BaseObject)
+                {
+                    case RestoreSession { VmId: { } vmId }: ids.Add(vmId); break;
+                    case RestoreSession s:
+                        WriteError(ErrorMapper.Create(Engine.RestoreErrorCode.VmNotFound,
+                            $"session {s.Id} ({s.Endpoint}) is not a restore VM's: close it with Disconnect-RestoreAgent", s));
+                        break;
+                    case Engine.RestoreVm.RestoreVmInfo vm: ids.Add(vm.Id); break;
+                    case string id: ids.Add(id); break;
+                    default:
+                        WriteError(ErrorMapper.Create(Engine.RestoreErrorCode.VmNotFound,
+                            $"'{o}' is not a restore VM, a session of one or a VM id", o));
+                        break;
+                }
         foreach (var id in ids)
         {
             if (!ShouldProcess(id, "Stop restore VM")) continue;
