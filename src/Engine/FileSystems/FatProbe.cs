@@ -28,6 +28,7 @@ public sealed class FatProbe : SuperblockProbe
             if (Matches(bs, 0x36, "JFS     ") || Matches(bs, 0x36, "HPFS    ")) return null;
         }
         if (Matches(bs, 3, "-FVE-FS-")) return null;                      // BitLocker keeps a FAT-ish BPB
+        if (Matches(bs, 3, "MSWIN4.1") && BitLockerProbe.IsBitLocker(device)) return null;   // BitLocker To Go
 
         byte clusterSize = bs[13], fats = bs[16], media = bs[21];
         ushort sectorSize = Le16(bs, 11), reserved = Le16(bs, 14), dirEntries = Le16(bs, 17);

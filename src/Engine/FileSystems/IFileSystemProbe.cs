@@ -13,6 +13,19 @@ public sealed record FileSystemInfo(string Type, string? Label = null, string? U
     /// VM): a read-only mount without replay (noload) does not show them.
     /// </summary>
     public bool JournalDirty { get; init; }
+
+    /// <summary>
+    /// For a signature that is not mounted (IsMountable false): what it is and what the user can do, in one
+    /// short sentence ("BitLocker: encrypted, needs its recovery key; not supported"). Null when the type
+    /// name says enough.
+    /// </summary>
+    public string? Reason { get; init; }
+
+    /// <summary>
+    /// Byte offset of the superblock the probe found, where a format allows several places and the
+    /// driver must be told which (UFS: UFS2 at 64 KiB, UFS1 at 8 KiB; NetBSD makefs puts UFS2 at 8 KiB).
+    /// </summary>
+    public long? SuperblockOffset { get; init; }
 }
 
 /// <summary>Recognises one on-disk format from its superblock, without mounting.</summary>

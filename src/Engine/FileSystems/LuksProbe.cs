@@ -44,6 +44,7 @@ public sealed class LuksProbe : SuperblockProbe
         return new FileSystemInfo("crypto_LUKS", label, uuid, version.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
             IsMountable = false,
+            Reason = "LUKS: encrypted, needs its passphrase; not supported",
         };
     }
 }

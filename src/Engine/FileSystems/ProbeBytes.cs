@@ -38,7 +38,26 @@ internal static class ProbeBytes
         string s = (bigEndian ? Encoding.BigEndianUnicode : Encoding.Unicode).GetString(raw);
         int nul = s.IndexOf('\0');
         if (nul >= 0) s = s[..nul];
-        return Trimmed(s);
+        return Trimmed(CapUtf8(s, MaxLabelUtf8Bytes));
+    }
+
+    /// <summary>libblkid's label buffer holds 128 bytes with the NUL: longer UTF-8 stops before the character that does not fit.</summary>
+    public const int MaxLabelUtf8Bytes = 127;
+
+    /// <summary>The longest prefix of s whose UTF-8 form fits in maxBytes, cut between characters.</summary>
+    public static string CapUtf8(string s, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(s) <= maxBytes) return s;
+        int bytes = 0, i = 0;
+        while (i < s.Length)
+        {
+            int width = char.IsSurrogatePair(s, i) ? 2 : 1;
+            int n = Encoding.UTF8.GetByteCount(s.AsSpan(i, width));
+            if (bytes + n > maxBytes) break;
+            bytes += n;
+            i += width;
+        }
+        return s[..i];
     }
 
     private static string? Trimmed(string s)

@@ -6,6 +6,7 @@ namespace RestoreTools.Engine.FileSystems;
 /// <summary>Linux swap: the signature ends the first page, whatever the page size was; the v1 header sits at 1024.</summary>
 public sealed class SwapProbe : SuperblockProbe
 {
+    private const string SwapReason = "swap space: holds no files";
     private static readonly int[] PageSizes = [4096, 8192, 16384, 32768, 65536];
 
     protected override FileSystemInfo? ProbeCore(IBlockReader device)
@@ -15,7 +16,7 @@ public sealed class SwapProbe : SuperblockProbe
             byte[]? sig = device.TryRead(page - 10, 10);
             if (sig is null) return null;
             if (Matches(sig, 0, "SWAP-SPACE"))                             // v0: no label or UUID
-                return new FileSystemInfo("swap", Version: "0") { IsMountable = false };
+                return new FileSystemInfo("swap", Version: "0") { IsMountable = false, Reason = SwapReason };
             if (Matches(sig, 0, "SWAPSPACE2")) return Header(device, "swap", strict: true);
             // Hibernation images overwrite the signature; blkid calls them swsuspend and skips the header checks.
             if (Matches(sig, 0, "S1SUSPEND") || Matches(sig, 0, "S2SUSPEND") || Matches(sig, 0, "ULSUSPEND")
@@ -34,6 +35,10 @@ public sealed class SwapProbe : SuperblockProbe
         if (strict && Le32(hdr, 4) == 0) return null;
         string? uuid = Uuid(hdr.AsSpan(12, 16));                          // uuid at 1036
         string? label = Label(hdr.AsSpan(28, 16));                        // volume_name at 1052
-        return new FileSystemInfo(type, label, uuid, strict ? "1" : null) { IsMountable = false };
+        return new FileSystemInfo(type, label, uuid, strict ? "1" : null)
+        {
+            IsMountable = false,
+            Reason = strict ? SwapReason : "a hibernation image in swap space: holds no files",
+        };
     }
 }

@@ -4,7 +4,11 @@ using static RestoreTools.Engine.FileSystems.ProbeBytes;
 
 namespace RestoreTools.Engine.FileSystems;
 
-/// <summary>UFS1/UFS2 (FreeBSD, Solaris, ...): fs_magic at superblock offset 1372, in either byte order.</summary>
+/// <summary>
+/// UFS1/UFS2 (FreeBSD, Solaris, ...): fs_magic at superblock offset 1372, in either byte order. Version says
+/// which ("2" for the UFS2 magic) and SuperblockOffset where: Linux reads UFS2 only at 64 KiB (ufstype=ufs2)
+/// and UFS1 at 8 KiB (ufstype=44bsd), so the mounter needs both.
+/// </summary>
 public sealed class UfsProbe : SuperblockProbe
 {
     private const uint Ufs2Magic = 0x19540119;
@@ -35,7 +39,7 @@ public sealed class UfsProbe : SuperblockProbe
                 uint id0 = bigEndian ? Be32(sb, FsIdOffset) : Le32(sb, FsIdOffset);
                 uint id1 = bigEndian ? Be32(sb, FsIdOffset + 4) : Le32(sb, FsIdOffset + 4);
                 string? uuid = id0 != 0 || id1 != 0 ? string.Create(CultureInfo.InvariantCulture, $"{id0:x8}{id1:x8}") : null;
-                return new FileSystemInfo("ufs", label, uuid, version);
+                return new FileSystemInfo("ufs", label, uuid, version) { SuperblockOffset = kib * 1024L };
             }
         }
         return null;

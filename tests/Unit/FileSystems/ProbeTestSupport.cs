@@ -92,15 +92,31 @@ public static class ProbeTestSupport
         return result;
     }
 
+    /// <summary>
+    /// Undoes blkid's export quoting: a backslash before shell-special characters, and cat -v notation for
+    /// bytes outside printable ASCII ("M-" adds 0x80, "^" flips 0x40), so UTF-8 labels come back as text.
+    /// </summary>
     private static string Unescape(string v)
     {
-        var sb = new System.Text.StringBuilder(v.Length);
+        var bytes = new List<byte>(v.Length);
         for (int i = 0; i < v.Length; i++)
         {
-            if (v[i] == '\\' && i + 1 < v.Length) i++;
-            sb.Append(v[i]);
+            int high = 0;
+            if (v[i] == 'M' && i + 2 < v.Length && v[i + 1] == '-')
+            {
+                high = 0x80;
+                i += 2;
+            }
+            if (v[i] == '^' && i + 1 < v.Length && (high != 0 || v[i + 1] is >= '?' and <= '_'))
+            {
+                bytes.Add((byte)(high | (v[i + 1] ^ 0x40)));
+                i++;
+                continue;
+            }
+            if (high == 0 && v[i] == '\\' && i + 1 < v.Length) i++;
+            bytes.Add((byte)(high | v[i]));
         }
-        return sb.ToString();
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray());
     }
 
     /// <summary>A small directory tree for the image builders that pack a directory (iso, squashfs, erofs, ufs).</summary>

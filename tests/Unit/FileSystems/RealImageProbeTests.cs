@@ -52,6 +52,30 @@ public sealed class RealImageProbeTests
         ["ufs1"] = new(t => Ufs(t, 1), "ufs", null, "1"),
         // makefs cannot set a volume name: write fs_volname (superblock + 680) into the superblock makefs made.
         ["ufs2-volname"] = new(t => UfsWithVolname(t, "ufsvolume"), "ufs", "ufsvolume", "2"),
+        ["f2fs"] = new(t => Mkfs(t, 64 * MiB, "mkfs.f2fs", "-q", "-f", "-l", "f2label"), "f2fs", "f2label", null),
+        ["f2fs-checksum"] = new(t => Mkfs(t, 64 * MiB, "mkfs.f2fs", "-q", "-f", "-O", "sb_checksum", "-l", "f2sum"), "f2fs", "f2sum", null),
+        ["jfs"] = new(t => Mkfs(t, 64 * MiB, "mkfs.jfs", "-q", "-L", "jfslabel"), "jfs", "jfslabel", null),
+        ["reiserfs-3.6"] = new(t => Mkfs(t, 64 * MiB, "mkfs.reiserfs", "-q", "-f", "-l", "reiserlabel"), "reiserfs", "reiserlabel", "3.6"),
+        // 3.5 has no label field: blkid reports none although one was given.
+        ["reiserfs-3.5"] = new(t => Mkfs(t, 64 * MiB, "mkfs.reiserfs", "-q", "-f", "--format", "3.5", "-l", "ignored"), "reiserfs", null, "3.5"),
+        // A non-default journal size makes a "relocated journal" superblock (ReIsEr3Fs), which blkid calls JR.
+        ["reiserfs-jr"] = new(t => Mkfs(t, 64 * MiB, "mkfs.reiserfs", "-q", "-f", "-s", "1024", "-l", "jrlabel"), "reiserfs", "jrlabel", "JR"),
+        ["udf"] = new(t => Mkfs(t, 64 * MiB, "mkudffs", "--label=udflabel"), "udf", "udflabel", "2.01"),
+        // A character outside Latin-1 makes mkudffs store the identifiers as UTF-16BE (compression id 16).
+        // (mkudffs reads the label in the locale's charset: run it under C.UTF-8, not the helpers' plain C.)
+        ["udf-unicode"] = new(t => Mkfs(t, 16 * MiB, "env", "LC_ALL=C.UTF-8", "mkudffs", "--label=Ünï✓code"), "udf", "Ünï✓code", "2.01"),
+        ["udf-4k-blocks"] = new(t => Mkfs(t, 64 * MiB, "mkudffs", "--blocksize=4096", "--label=udf4k"), "udf", "udf4k", "2.01"),
+        ["nilfs2"] = new(t => Mkfs(t, 160 * MiB, "mkfs.nilfs2", "-q", "-L", "nilfslabel"), "nilfs2", "nilfslabel", "2"),
+        ["minix1"] = new(t => Mkfs(t, 16 * MiB, "mkfs.minix", "-1"), "minix", null, "1"),
+        ["minix2"] = new(t => Mkfs(t, 16 * MiB, "mkfs.minix", "-2"), "minix", null, "2"),
+        ["minix3"] = new(t => Mkfs(t, 16 * MiB, "mkfs.minix", "-3"), "minix", null, "3"),
+        // Plain HFS from hfsutils; Debian 12 has no mkfs.hfsplus (hfsprogs left it), so HFS+ is a synthetic header.
+        ["hfs"] = new(t => Mkfs(t, 16 * MiB, "hformat", "-l", "hfslabel"), "hfs", "hfslabel", null),
+        // hformat leaves the Finder id zero (no UUID): set one so blkid's MD5-derived UUID is compared too.
+        ["hfs-finderid"] = new(t => { var img = Mkfs(t, 16 * MiB, "hformat", "-l", "Mac Disk"); WriteAt(img, 1024 + 116, Convert.FromHexString("0011223344556677")); return img; },
+            "hfs", "Mac Disk", null),
+        // apfsprogs' mkapfs: named, not mounted (no Linux driver).
+        ["apfs"] = new(t => Mkfs(t, 128 * MiB, "mkapfs", "-L", "apfslabel"), "apfs", null, null, Mountable: false),
         ["swap"] = new(t => Mkfs(t, 16 * MiB, "mkswap", "-L", "swaplabel"), "swap", "swaplabel", "1", Mountable: false),
         ["luks1"] = new(t => Luks(t, "luks1", null), "crypto_LUKS", null, "1", Mountable: false),
         ["luks2"] = new(t => Luks(t, "luks2", "cryptlabel"), "crypto_LUKS", "cryptlabel", "2", Mountable: false),
@@ -153,7 +177,8 @@ public sealed class RealImageProbeTests
         Assert.Equal(c.Label, info.Label);
         Assert.Equal(c.Mountable, info.IsMountable);
         if (c.Version is not null) Assert.Equal(c.Version, info.Version);
-        if (blkid.TryGetValue("VERSION", out var v) && c.Version is not null) Assert.Equal(v, info.Version);
+        if (blkid.TryGetValue("VERSION", out var v)) Assert.Equal(v, info.Version);
+        if (!c.Mountable) Assert.False(string.IsNullOrWhiteSpace(info.Reason));
     }
 
     /// <summary>blkid -p reports "ambivalent result" when two signatures match; ours must match exactly one too.</summary>
