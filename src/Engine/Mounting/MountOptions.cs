@@ -48,7 +48,7 @@ internal static class MountOptions
     public static IEnumerable<string> DriversFor(string fsType) => fsType switch
     {
         "ext2" or "ext3" => [fsType, "ext4"],
-        "ntfs" => ["ntfs3", "ntfs"],
+        "ntfs" => ["ntfs3", "ntfs", Ntfs3gMount.Type],
         _ => [fsType],
     };
 }

@@ -21,6 +21,9 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
 
         /// <summary>The topmost folder this mount made (null: the mount point was there already).</summary>
         internal string? Top { get; init; }
+
+        /// <summary>The ntfs-3g process serving this mount (FUSE), when it is one.</summary>
+        internal Ntfs3gMount? Fuse { get; init; }
     }
 
     public MountRecord? Get(string bucketPath) => _mounts.GetValueOrDefault(bucketPath);
@@ -50,6 +53,18 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
             foreach (var type in Candidates(probedType))
             {
                 tried.Add(type);
+                if (type == Ntfs3gMount.Type)
+                {
+                    // No kernel driver took it: FUSE, where ntfs-3g is there.
+                    if (Ntfs3gMount.TryMount(device, mountPoint, out var why) is { } fuse)
+                    {
+                        var served = new MountRecord(bucketPath, device, mountPoint, type) { Top = top, Fuse = fuse };
+                        _mounts[bucketPath] = served;
+                        return served;
+                    }
+                    failures.Add(why!);
+                    continue;
+                }
                 int errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, MountOptions.For(type, replay));
                 if (errno == Sys.ENOENT && !Directory.Exists(mountPoint))
                 {
@@ -87,6 +102,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
             {
                 throw new RestoreException(RestoreErrorCode.UnmountFailed, $"unmounting '{bucketPath}' failed: {ex.Message}", bucketPath, ex);
             }
+            mounted.Fuse?.Stop();
             _mounts.TryRemove(bucketPath, out _);
             record.Unmounted(mounted.MountPoint);
             MountFolders.Remove(mounted.MountPoint, mounted.Top, mountRoot);

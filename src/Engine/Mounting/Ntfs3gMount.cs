@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using RestoreTools.Engine.Native;
+
+namespace RestoreTools.Engine.Mounting;
+
+/// <summary>
+/// An NTFS filesystem served read-only through ntfs-3g (FUSE), where the kernel has no NTFS driver
+/// (this host; Debian's 6.1 kernel). The engine owns the process: ntfs-3g runs in the foreground
+/// (no_detach) as its child, the mount is ready when it shows in mountinfo, and on unmount the
+/// process ends by itself (FUSE's destroy) or is killed. A killed engine leaves it running: the
+/// owner record lists the mount (ntfs-3g as root mounts "fuseblk", whose mountinfo device is the
+/// loop or virtio device), the next engine unmounts it, and <see cref="StopServing"/> ends the rest.
+/// </summary>
+internal sealed class Ntfs3gMount
+{
+    /// <summary>The name the mounter tries after the kernel's ntfs3 and ntfs.</summary>
+    public const string Type = "ntfs-3g";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly string[] Places = ["/usr/bin/ntfs-3g", "/bin/ntfs-3g", "/usr/local/bin/ntfs-3g"];
+
+    // ro: the device is opened O_RDONLY, nothing (journal, dirty flag, hiberfile) is ever written;
+    // streams_interface=xattr: alternate data streams listed and read as user.NAME attributes;
+    // no_detach: stay the engine's child. Reparse points (symlinks, junctions) show as symlinks.
+    internal const string Options = "ro,no_detach,nosuid,nodev,noexec,streams_interface=xattr";
+
+    private readonly Process _process;
+    public string MountPoint { get; }
+    public int ProcessId => _process.Id;
+
+    private Ntfs3gMount(Process process, string mountPoint) { _process = process; MountPoint = mountPoint; }
+
+    public static string? Program => Places.FirstOrDefault(File.Exists);
+
+    /// <summary>Mounts device on mountPoint; null and a reason when ntfs-3g is missing or refuses the volume.</summary>
+    public static Ntfs3gMount? TryMount(string device, string mountPoint, out string? failure)
+    {
+        failure = null;
+        if (Program is not { } program)
+        {
+            failure = "ntfs-3g: not installed (Debian package ntfs-3g), or use Start-RestoreVM";
+            return null;
+        }
+        if (!File.Exists("/dev/fuse"))
+        {
+            failure = "ntfs-3g: this system has no /dev/fuse";
+            return null;
+        }
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        // No locale: ntfs-3g then names files in UTF-8 whatever the caller's environment says.
+        foreach (var v in new[] { "LANG", "LC_ALL", "LC_CTYPE" }) psi.Environment.Remove(v);
+        foreach (var a in new[] { "-o", Options, device, mountPoint }) psi.ArgumentList.Add(a);
+
+        Process process;
+        try { process = Process.Start(psi) ?? throw new IOException("no process"); }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException)
+        {
+            failure = $"ntfs-3g: cannot be started ({ex.Message})";
+            return null;
+        }
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        process.OutputDataReceived += (_, _) => { }; // drained, so a chatty process never blocks on a full pipe
+        process.BeginOutputReadLine();
+        var mount = new Ntfs3gMount(process, mountPoint);
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (!IsMounted(mountPoint))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                bool exited = process.HasExited;
+                mount.Stop();
+                string text;
+                lock (stderr) text = Reason(stderr.ToString());
+                failure = exited
+                    ? $"ntfs-3g: {(text.Length > 0 ? text : $"exited with code {process.ExitCode}")}"
+                    : $"ntfs-3g: not mounted after {StartTimeout.TotalSeconds:0} s";
+                return null;
+            }
+            Thread.Sleep(10);
+        }
+        return mount;
+    }
+
+    /// <summary>The line that says why, without ntfs-3g's banner.</summary>
+    private static string Reason(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Where(l => !l.StartsWith("Version ", StringComparison.Ordinal) && !l.StartsWith("Requested device", StringComparison.Ordinal)
+            && !l.StartsWith("Cmdline options", StringComparison.Ordinal))
+        .Take(4));
+
+    /// <summary>After the unmount: the process ends by itself; one that does not is killed.</summary>
+    public void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited && !_process.WaitForExit(5000))
+            {
+                _process.Kill();
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        // A mount whose process died (killed) stays as "transport endpoint not connected" until unmounted.
+        if (IsMounted(MountPoint)) try { MountCalls.Unmount(MountPoint, lazy: true); } catch (NativeException) { }
+    }
+
+    /// <summary>
+    /// Ends ntfs-3g processes still serving mountPoint (a killed engine's, after its mount went):
+    /// only processes that run ntfs-3g with this exact mount point as their last argument.
+    /// </summary>
+    public static int StopServing(string mountPoint)
+    {
+        int stopped = 0;
+        foreach (var pid in Serving(mountPoint))
+            try { using var p = Process.GetProcessById(pid); p.Kill(); p.WaitForExit(5000); stopped++; }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException) { }
+        return stopped;
+    }
+
+    internal static IEnumerable<int> Serving(string mountPoint)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string[] args;
+            try { args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.None); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            // "ntfs-3g", "-o", OPTIONS, DEVICE, MOUNTPOINT, "" (the trailing NUL)
+            if (args.Length == 6 && Path.GetFileName(args[0]) == "ntfs-3g" && args[1] == "-o" && args[2] == Options && args[4] == mountPoint)
+                yield return pid;
+        }
+    }
+
+    private static bool IsMounted(string mountPoint) => ProcFilesystems.IsMountPoint(mountPoint);
+}
