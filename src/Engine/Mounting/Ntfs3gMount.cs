@@ -38,7 +38,9 @@ internal sealed class Ntfs3gMount
         failure = null;
         if (Program is not { } program)
         {
-            failure = "ntfs-3g: not installed (Debian package ntfs-3g), or use Start-RestoreVM";
+            failure = File.Exists(EngineOptions.RestoreVmMarker)
+                ? "ntfs-3g: not in this restore VM (its initramfs was built with --no-ntfs-3g)"
+                : "this host has no NTFS driver and no ntfs-3g: install the Debian package ntfs-3g, or use Start-RestoreVM";
             return null;
         }
         if (!File.Exists("/dev/fuse"))
