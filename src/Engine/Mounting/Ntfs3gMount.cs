@@ -48,7 +48,10 @@ internal sealed class Ntfs3gMount
             failure = "ntfs-3g: this system has no /dev/fuse";
             return null;
         }
-        var psi = new ProcessStartInfo(program)
+        // setsid (which execs in place: same pid, ntfs-3g's own command line): a session of its own, so the
+        // Ctrl+C that stops a pwsh pipeline never reaches ntfs-3g, which would unmount on SIGINT.
+        string? setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        var psi = new ProcessStartInfo(setsid ?? program)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -57,6 +60,7 @@ internal sealed class Ntfs3gMount
         };
         // No locale: ntfs-3g then names files in UTF-8 whatever the caller's environment says.
         foreach (var v in new[] { "LANG", "LC_ALL", "LC_CTYPE" }) psi.Environment.Remove(v);
+        if (setsid is not null) psi.ArgumentList.Add(program);
         foreach (var a in new[] { "-o", Options, device, mountPoint }) psi.ArgumentList.Add(a);
 
         Process process;
