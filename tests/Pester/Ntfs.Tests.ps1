@@ -52,6 +52,8 @@ BeforeAll {
             $items[$link].Type | Should -Be 'Symlink' -Because "$link is a reparse point"
         }
         $items['rel-link.txt'].LinkTarget | Should -Be 'target/inner/t.txt'
+        # ntfs-3g writes a junction into the volume as its mount point + path: shown as the path in the volume
+        $items['Junction'].LinkTarget | Should -Be '/target'
         # Links are followed inside the volume only: the junction and the relative link lead into it, the
         # others (C:\..., ..\..\..\etc\passwd, a junction to C:\Windows) never reach the host.
         (Resolve-RestorePath @s -Path "$Root/rel-link.txt").RelativePath | Should -Be '/target/inner/t.txt'

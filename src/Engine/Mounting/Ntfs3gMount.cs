@@ -24,6 +24,9 @@ internal sealed class Ntfs3gMount
     // no_detach: stay the engine's child. Reparse points (symlinks, junctions) show as symlinks.
     internal const string Options = "ro,no_detach,nosuid,nodev,noexec,streams_interface=xattr";
 
+    // Mount points ntfs-3g serves in this process (see InVolume).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Served = new(StringComparer.Ordinal);
+
     private readonly Process _process;
     public string MountPoint { get; }
     public int ProcessId => _process.Id;
@@ -92,6 +95,7 @@ internal sealed class Ntfs3gMount
             }
             Thread.Sleep(10);
         }
+        Served[mountPoint.TrimEnd('/')] = 0;
         return mount;
     }
 
@@ -104,6 +108,7 @@ internal sealed class Ntfs3gMount
     /// <summary>After the unmount: the process ends by itself; one that does not is killed.</summary>
     public void Stop()
     {
+        Served.TryRemove(MountPoint.TrimEnd('/'), out _);
         try
         {
             if (!_process.HasExited && !_process.WaitForExit(5000))
@@ -116,6 +121,20 @@ internal sealed class Ntfs3gMount
         _process.Dispose();
         // A mount whose process died (killed) stays as "transport endpoint not connected" until unmounted.
         if (IsMounted(MountPoint)) try { MountCalls.Unmount(MountPoint, lazy: true); } catch (NativeException) { }
+    }
+
+    /// <summary>
+    /// A link's target as the volume means it: ntfs-3g writes a junction or an absolute symlink into
+    /// the volume as its mount point + the path ("/run/restoretools/mnt/d/part/1/Users"), which
+    /// becomes "/Users", an absolute path inside the volume as on any other filesystem.
+    /// </summary>
+    public static string InVolume(string linkPath, string target)
+    {
+        if (Served.IsEmpty || !target.StartsWith('/')) return target;
+        foreach (var root in Served.Keys)
+            if (linkPath.StartsWith(root + "/", StringComparison.Ordinal) && target.StartsWith(root + "/", StringComparison.Ordinal))
+                return target[root.Length..];
+        return target;
     }
 
     /// <summary>

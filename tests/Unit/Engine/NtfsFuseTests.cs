@@ -66,6 +66,10 @@ public sealed class NtfsFuseTests : IDisposable
             Assert.Equal(ItemType.Symlink, top["rel-link.txt"].Type);
             Assert.Equal("target/inner/t.txt", top["rel-link.txt"].LinkTarget);
             Assert.Equal(ItemType.Symlink, top["abs-link.txt"].Type);
+            // ntfs-3g writes absolute targets as its mount point + path: shown as paths inside the volume
+            Assert.Equal("/target", top["Junction"].LinkTarget);
+            Assert.Equal("/.NTFS-3G/C:/Windows/System32", top["System32"].LinkTarget);
+            Assert.Equal("/.NTFS-3G/C:/Users/x/secret.txt", top["abs-link.txt"].LinkTarget);
             Assert.Equal(ItemType.Symlink, top["escape-link.txt"].Type);
 
             // a junction into the volume is followed inside it; links out of it never reach this host
@@ -84,6 +88,9 @@ public sealed class NtfsFuseTests : IDisposable
             using var tar = new MemoryStream();
             t.Engine.Export("/win/part/1/hello.txt", tar, new RestoreTools.Engine.Export.ExportOptions(RestoreTools.Engine.Export.ExportFormat.Tar) { Xattrs = true });
             Assert.Contains("SCHILY.xattr.user.secret", Encoding.Latin1.GetString(tar.ToArray()));
+            using var links = new MemoryStream();
+            t.Engine.Export("/win/part/1/Junction", links, new RestoreTools.Engine.Export.ExportOptions(RestoreTools.Engine.Export.ExportFormat.Tar));
+            Assert.DoesNotContain(t.StateDir, Encoding.Latin1.GetString(links.ToArray()));
 
             t.Engine.DetachImage("win");
             // the unmount ended ntfs-3g
