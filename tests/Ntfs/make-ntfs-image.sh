@@ -9,7 +9,8 @@
 # system.ntfs_attrib_be), alternate data streams (user.NAME through streams_interface=xattr), a hard
 # link, reparse points written as Windows writes them (system.ntfs_reparse_data): a junction into
 # the volume, one to C:\Windows\System32, a relative symlink, an absolute one, and one that climbs
-# out with ..\..\..; a sparse file (64 MiB, two 1 MiB extents of data). Needs root, ntfs-3g,
+# out with ..\..\..; a sparse file (64 MiB, two 1 MiB extents of data); a hiberfil.sys that says the
+# volume is hibernated (Fast Startup). Needs root, ntfs-3g,
 # /dev/fuse, setfattr (attr), sfdisk, python3.
 set -euo pipefail
 out="${1:?usage: make-ntfs-image.sh OUTDIR}"
@@ -39,6 +40,8 @@ head -c 1048576 /dev/urandom >"$work/a"; head -c 1048576 /dev/urandom >"$work/b"
 dd if="$work/a" of="$src/sparse.bin" bs=1M conv=notrunc status=none
 dd if="$work/b" of="$src/sparse.bin" bs=1M seek=40 conv=notrunc status=none
 truncate -s 64M "$src/sparse.bin"
+# hibernated, as Windows' Fast Startup leaves a volume: ntfs-3g then refuses read-write, not read-only
+{ printf 'HIBR'; head -c 4092 /dev/zero; } >"$src/hiberfil.sys"
 
 part="$work/part.img"
 truncate -s 126M "$part"
@@ -74,7 +77,7 @@ touch "$mnt/rel-link.txt" "$mnt/abs-link.txt" "$mnt/escape-link.txt"
 setfattr -n system.ntfs_reparse_data -v "$(reparse relsymlink 'target\inner\t.txt' 'target\inner\t.txt')" "$mnt/rel-link.txt"
 setfattr -n system.ntfs_reparse_data -v "$(reparse symlink '\??\C:\Users\x\secret.txt' 'C:\Users\x\secret.txt')" "$mnt/abs-link.txt"
 setfattr -n system.ntfs_reparse_data -v "$(reparse relsymlink '..\..\..\etc\passwd' '..\..\..\etc\passwd')" "$mnt/escape-link.txt"
-attr="$(getfattr -e hex -n system.ntfs_attrib_be "$mnt/Compressed/big.txt" | sed -n 's/.*=0x//p')"
+attr="$(getfattr --absolute-names -e hex -n system.ntfs_attrib_be "$mnt/Compressed/big.txt" | sed -n 's/.*=0x//p')"
 [ $((0x$attr & 0x800)) -ne 0 ] || { echo "make-ntfs-image: Compressed/big.txt is not compressed ($attr)" >&2; exit 1; }
 umount "$mnt"
 
