@@ -55,7 +55,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record)
                 tried.Add(type);
                 if (type == Ntfs3gMount.Type)
                 {
-                    // No kernel driver took it: FUSE, where ntfs-3g is there.
+                    // FUSE, where ntfs-3g is installed; otherwise the kernel's drivers come next.
                     if (Ntfs3gMount.TryMount(device, mountPoint, out var why) is { } fuse)
                     {
                         var served = new MountRecord(bucketPath, device, mountPoint, type) { Top = top, Fuse = fuse };

@@ -4,8 +4,9 @@ using RestoreTools.Engine.Native;
 namespace RestoreTools.Engine.Mounting;
 
 /// <summary>
-/// An NTFS filesystem served read-only through ntfs-3g (FUSE), where the kernel has no NTFS driver
-/// (this host; Debian's 6.1 kernel). The engine owns the process: ntfs-3g runs in the foreground
+/// An NTFS filesystem served read-only through ntfs-3g (FUSE): wherever ntfs-3g is installed (this
+/// host, the restore VM, whose kernels have no NTFS driver), as only it lists alternate data streams;
+/// the kernel's ntfs3 where it is not. The engine owns the process: ntfs-3g runs in the foreground
 /// (no_detach) as its child, the mount is ready when it shows in mountinfo, and on unmount the
 /// process ends by itself (FUSE's destroy) or is killed. A killed engine leaves it running: the
 /// owner record lists the mount (ntfs-3g as root mounts "fuseblk", whose mountinfo device is the
@@ -13,7 +14,7 @@ namespace RestoreTools.Engine.Mounting;
 /// </summary>
 internal sealed class Ntfs3gMount
 {
-    /// <summary>The name the mounter tries after the kernel's ntfs3 and ntfs.</summary>
+    /// <summary>The name the mounter tries before the kernel's ntfs3 and ntfs.</summary>
     public const string Type = "ntfs-3g";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
