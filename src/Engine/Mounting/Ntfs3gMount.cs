@@ -100,11 +100,20 @@ internal sealed class Ntfs3gMount
         return mount;
     }
 
-    /// <summary>The line that says why, without ntfs-3g's banner.</summary>
-    private static string Reason(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-        .Where(l => !l.StartsWith("Version ", StringComparison.Ordinal) && !l.StartsWith("Requested device", StringComparison.Ordinal)
-            && !l.StartsWith("Cmdline options", StringComparison.Ordinal))
-        .Take(4));
+    /// <summary>
+    /// What ntfs-3g said, short: its "Failed to mount ..." line with the one before it (the cause),
+    /// without the banner, repeated warnings or the advice about chkdsk and FakeRAID that follows.
+    /// </summary>
+    internal static string Reason(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith("Version ", StringComparison.Ordinal) && !l.StartsWith("Requested device", StringComparison.Ordinal)
+                && !l.StartsWith("Cmdline options", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal).ToList();
+        int failed = lines.FindIndex(l => l.StartsWith("Failed to ", StringComparison.Ordinal));
+        var picked = failed < 0 ? lines.TakeLast(2) : lines.Skip(Math.Max(0, failed - 1)).Take(failed == 0 ? 1 : 2);
+        return string.Join("; ", picked);
+    }
 
     /// <summary>After the unmount: the process ends by itself; one that does not is killed.</summary>
     public void Stop()

@@ -152,6 +152,33 @@ public sealed class NtfsFuseTests : IDisposable
         Assert.Equal("hello from NTFS\n", ReadText(t.Engine, "/win/part/1/hello.txt"));
     }
 
+    [Fact]
+    public void ADamagedVolumeFailsWithNtfs3gsReason()
+    {
+        // $MFTMirr's first records zeroed (its cluster from the boot sector): the signature probe (boot
+        // sector and $MFT) still says ntfs, ntfs-3g refuses a mirror that does not match $MFT.
+        string bad = Path.Combine(_dir, "bad.img");
+        File.Copy(_image, bad);
+        using (var f = new FileStream(bad, FileMode.Open, FileAccess.ReadWrite))
+        {
+            var boot = new byte[512];
+            f.Position = 1 << 20;
+            f.ReadExactly(boot);
+            long cluster = BitConverter.ToUInt16(boot, 0x0B) * (long)boot[0x0D];
+            f.Position = (1 << 20) + BitConverter.ToInt64(boot, 0x38) * cluster;
+            f.Write(new byte[4096]);
+        }
+        using var t = new TestEngine();
+        t.Engine.AttachImage(bad, "bad");
+        Assert.Equal("ntfs", t.Engine.GetBucket("/bad/part/1").FileSystem);
+        var ex = Assert.Throws<RestoreException>(() => t.Engine.Mount("/bad/part/1"));
+        Assert.Equal(RestoreErrorCode.MountFailed, ex.Code);
+        Assert.Contains("(tried ntfs-3g", ex.Message);
+        Assert.Contains("ntfs-3g: Record 0 has no FILE magic (0x0); Failed to mount", ex.Message);
+        Assert.DoesNotContain("chkdsk", ex.Message);
+        Assert.Empty(Ntfs3gServing(t.StateDir));
+    }
+
     private static string ReadText(IRestoreEngine engine, string path)
     {
         using var r = new StreamReader(engine.OpenRead(path));
