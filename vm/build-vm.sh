@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the restore VM: an uncompressed kernel (vmlinux) and a reproducible initramfs.
 #
-#   vm/build-vm.sh [--agent PATH] [--out DIR] [--cache DIR] [--compress none|lz4|zstd|gzip]
+#   vm/build-vm.sh [--agent PATH] [--out DIR] [--cache DIR] [--compress none|lz4|zstd|gzip] [--no-ntfs-3g]
 #
 # Output (default out/vm/):
 #   vmlinux          the Debian kernel, decompressed from vmlinuz (boots through its PVH entry)
@@ -10,7 +10,10 @@
 #   manifest.txt     packages, versions, sha256 of the outputs, whether the agent is inside
 #
 # The kernel and busybox-static packages are fetched with `apt-get download` into the cache
-# (default out/cache/vm/) and unpacked with `dpkg -x`; they are never installed. Host tools that
+# (default out/cache/vm/) and unpacked with `dpkg -x`; they are never installed. So are ntfs-3g,
+# libntfs-3g89 and libc6: NTFS is read through ntfs-3g (FUSE) with the fuse module loaded at boot,
+# as this kernel has no NTFS driver (why not a kernel with ntfs3: docs/restore-vm.md, NTFS);
+# --no-ntfs-3g leaves them out. Host tools that
 # are missing (cpio, kmod, xz-utils; lz4 or zstd for those --compress) are installed with
 # apt-get --no-install-recommends.
 # The initramfs is uncompressed by default: under TCG the kernel unpacks it fastest that way
@@ -26,6 +29,7 @@ cache="$root/out/cache/vm"
 agent="$root/out/agent/restore-agent"
 agent_given=0
 compress=none
+ntfs3g=1
 
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
 while [ $# -gt 0 ]; do
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; shift 2 ;;
         --cache) cache="$2"; shift 2 ;;
         --compress) compress="$2"; shift 2 ;;
+        --no-ntfs-3g) ntfs3g=0; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build-vm: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -111,6 +116,11 @@ kdeb="$(fetch "$kpkg" "$kver")"
 have_package "$BUSYBOX_PACKAGE" || apt_update
 bdeb="$(fetch "$BUSYBOX_PACKAGE")"
 krel="${kpkg#linux-image-}"
+ntfs3g_debs=()
+if [ $ntfs3g = 1 ]; then
+    have_package ntfs-3g || apt_update
+    for p in $NTFS3G_PACKAGES; do ntfs3g_debs+=("$(fetch "$p")"); done
+fi
 
 # ---- unpack -----------------------------------------------------------------------------
 kdir="$cache/unpacked/$(basename "$kdeb" .deb)"
@@ -130,6 +140,12 @@ fi
 [ -f "$kdir/boot/vmlinuz-$krel" ] || die "no boot/vmlinuz-$krel in $kdeb"
 [ -d "$kdir/lib/modules/$krel" ] || die "no lib/modules/$krel in $kdeb"
 [ -x "$bdir/bin/busybox" ] || die "no bin/busybox in $bdeb"
+ndir="$cache/unpacked/ntfs-3g"
+if [ $ntfs3g = 1 ]; then
+    rm -rf "$ndir"; mkdir -p "$ndir"
+    for d in "${ntfs3g_debs[@]}"; do dpkg -x "$d" "$ndir"; done
+    [ -x "$ndir/bin/ntfs-3g" ] || die "no bin/ntfs-3g in ${ntfs3g_debs[0]}"
+fi
 
 mkdir -p "$out"
 work="$(mktemp -d "$out/.build.XXXXXX")"
@@ -209,6 +225,19 @@ else
     log "NOTE: no agent at $agent: building without /usr/bin/restore-agent (the VM then only runs the selftest)"
 fi
 
+ntfs3g_note="absent"
+if [ $ntfs3g = 1 ]; then
+    # ntfs-3g, the library it links and the C library with its loader: nothing else is dynamic in here.
+    install -m 0755 "$ndir/bin/ntfs-3g" "$rootfs/usr/bin/ntfs-3g"
+    mkdir -p "$rootfs/lib/x86_64-linux-gnu" "$rootfs/lib64"
+    cp -a "$ndir"/lib/x86_64-linux-gnu/libntfs-3g.so.89* "$ndir/lib/x86_64-linux-gnu/libc.so.6" \
+        "$ndir/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$rootfs/lib/x86_64-linux-gnu/"
+    ln -s ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$rootfs/lib64/ld-linux-x86-64.so.2"
+    boot_fuse="fuse"
+    ntfs3g_note="$(for d in "${ntfs3g_debs[@]}"; do basename "$d" .deb; done | tr '\n' ' ')"
+    log "ntfs-3g: $ntfs3g_note"
+fi
+
 # ---- kernel modules ---------------------------------------------------------------------
 # Boot modules are loaded by /init; filesystem modules are loaded on demand by the kernel
 # (request_module("fs-TYPE") -> /usr/sbin/modprobe, busybox, reading modules.dep and modules.alias).
@@ -216,7 +245,7 @@ fi
 # enforce them (no module.sig_enforce, no lockdown), and the check's sha256 over the module costs
 # TCG ~0.1 s at the first ext4 mount (ext4, jbd2, ...) and ~0.04 s for the boot modules. An
 # unsigned module taints the kernel ("E"), nothing else.
-boot_modules="virtio_pci virtio_blk virtio_net vmw_vsock_virtio_transport"
+boot_modules="virtio_pci virtio_blk virtio_net vmw_vsock_virtio_transport${boot_fuse:+ $boot_fuse}"
 # qemu_fw_cfg: a VM resumed from a boot snapshot reads its token from fw_cfg (restoretools.snapshot=1)
 snapshot_modules="qemu_fw_cfg"
 # device-mapper for LVM: dm-mod (linear and striped built in) when the engine opens
@@ -246,9 +275,17 @@ for m in $boot_modules $snapshot_modules $dm_modules $fs_modules; do
     while read -r kind path _; do
         [ "$kind" = insmod ] || continue
         rel="${path#"$mods"/}"
+        # Compressed modules (Debian 6.12: .ko.xz) go in as plain .ko: under TCG the kernel's own xz
+        # decompression at each load costs more than the larger cpio, and the signature is inside.
+        case "$rel" in
+            *.ko.xz) rel="${rel%.xz}"; unpack=(xz -dc) ;;
+            *.ko.zst) rel="${rel%.zst}"; unpack=(zstd -dcq) ;;
+            *.ko.gz) rel="${rel%.gz}"; unpack=(gzip -dc) ;;
+            *) unpack=(cat) ;;
+        esac
         [ -e "$dst/$rel" ] && continue
         mkdir -p "$dst/$(dirname "$rel")"
-        cp "$path" "$dst/$rel"
+        "${unpack[@]}" "$path" >"$dst/$rel"
         strip_signature "$dst/$rel"
     done <<<"$deps"
 done
@@ -283,6 +320,7 @@ echo "$krel" >"$out/kernel.release"
     echo "busybox: $(basename "$bdeb")"
     echo "agent: $agent_note"
     echo "compression: $compress"
+    echo "ntfs-3g: $ntfs3g_note"
     echo "modules: $(cd "$dst" && find . -name '*.ko*' | wc -l) files, signatures stripped"
     echo "missing-modules: ${missing[*]:-none}"
     echo "source-date-epoch: $SOURCE_DATE_EPOCH"

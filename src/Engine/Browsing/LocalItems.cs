@@ -24,7 +24,7 @@ internal static class LocalItems
         try
         {
             st = Stat.LstatInfo(localPath);
-            target = st.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null;
+            target = st.Kind == Stat.Kind.Symlink ? Mounting.Ntfs3gMount.InVolume(localPath, Stat.ReadLink(localPath)) : null;
         }
         catch (NativeException ex) { throw Failed(restorePath, ex); }
         if (st.Kind == Stat.Kind.Missing)

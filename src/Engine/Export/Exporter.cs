@@ -60,7 +60,7 @@ internal static class Exporter
         var tracker = new ProgressTracker(progress);
         string root = CopyRoot(destination, rootName);
         var rootInfo = Stat.LstatInfo(localPath);
-        var rootEntry = new TreeEntry("", localPath, rootInfo, rootInfo.Kind == Stat.Kind.Symlink ? Stat.ReadLink(localPath) : null);
+        var rootEntry = new TreeEntry("", localPath, rootInfo, rootInfo.Kind == Stat.Kind.Symlink ? Mounting.Ntfs3gMount.InVolume(localPath, Stat.ReadLink(localPath)) : null);
         if (options.Xattrs) rootEntry = TreeWalker.WithXattrs(rootEntry, (p, r) => tracker.Error(p, r, options));
         // Without Recurse a folder is made, empty, as Copy-Item does.
         var entries = options.Recurse && rootInfo.Kind == Stat.Kind.Directory

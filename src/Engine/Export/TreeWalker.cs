@@ -106,7 +106,7 @@ internal static class TreeWalker
         string? target = null;
         if (info.Kind == Stat.Kind.Symlink)
         {
-            try { target = Stat.ReadLink(local); }
+            try { target = Mounting.Ntfs3gMount.InVolume(local, Stat.ReadLink(local)); }
             catch (NativeException ex) { onError(rel, ex.Message); return null; }
         }
         return new TreeEntry(rel, local, info, target);

@@ -58,7 +58,8 @@ internal static class MountOptions
     public static IEnumerable<string> DriversFor(string fsType) => fsType switch
     {
         "ext2" or "ext3" => [fsType, "ext4"],
-        "ntfs" => ["ntfs3", "ntfs"],
+        // ntfs-3g first where it is there: it alone lists alternate data streams (docs/restore-vm.md, NTFS).
+        "ntfs" => [Ntfs3gMount.Type, "ntfs3", "ntfs"],
         _ => [fsType],
     };
 }

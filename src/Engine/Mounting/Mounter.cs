@@ -26,6 +26,9 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
 
         /// <summary>The topmost folder this mount made (null: the mount point was there already).</summary>
         internal string? Top { get; init; }
+
+        /// <summary>The ntfs-3g process serving this mount (FUSE), when it is one.</summary>
+        internal Ntfs3gMount? Fuse { get; init; }
     }
 
     public MountRecord? Get(string bucketPath) => _mounts.GetValueOrDefault(bucketPath);
@@ -39,7 +42,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             if (_mounts.TryGetValue(bucketPath, out var existing)) return existing;
             string? probedType = probed?.Type;
             // A probed type this kernel has no driver for fails the same with every option: say so plainly.
-            if (probedType is not null && !MountOptions.DriversFor(probedType).Any(t => KernelDrivers.CanMount(t)))
+            if (probedType is not null && !MountOptions.DriversFor(probedType).Any(t => t == Ntfs3gMount.Type ? Ntfs3gMount.CanServe : KernelDrivers.CanMount(t)))
             {
                 // A layout no Linux reads is not helped by a restore VM either.
                 string why = probedType == "ufs" && MountOptions.UfsLayoutNote(probed!.Version, probed.SuperblockOffset) is { } note
@@ -68,6 +71,18 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             {
                 string attempt = type == "ufs" && options is not null ? options : type;
                 tried.Add(attempt);
+                if (type == Ntfs3gMount.Type)
+                {
+                    // FUSE, where ntfs-3g is installed; otherwise the kernel's drivers come next.
+                    if (Ntfs3gMount.TryMount(device, mountPoint, out var why) is { } fuse)
+                    {
+                        var served = new MountRecord(bucketPath, device, mountPoint, type) { Top = top, Fuse = fuse };
+                        _mounts[bucketPath] = served;
+                        return served;
+                    }
+                    failures.Add(why!);
+                    continue;
+                }
                 kernelLog?.ReadNew();
                 int errno = MountCalls.TryMount(device, mountPoint, type, MountCalls.ReadOnlyFlags, options);
                 if (errno == Sys.ENOENT && !Directory.Exists(mountPoint))
@@ -139,6 +154,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             {
                 throw new RestoreException(RestoreErrorCode.UnmountFailed, $"unmounting '{bucketPath}' failed: {ex.Message}", bucketPath, ex);
             }
+            mounted.Fuse?.Stop();
             _mounts.TryRemove(bucketPath, out _);
             record.Unmounted(mounted.MountPoint);
             MountFolders.Remove(mounted.MountPoint, mounted.Top, mountRoot);

@@ -55,6 +55,8 @@ public static class ConfinedResolver
                 if (++links > MaxSymlinks)
                     throw new RestoreException(RestoreErrorCode.SymlinkLoop, $"'{displayPath}': too many levels of symbolic links", displayPath);
                 string target = Stat.ReadLink(candidate);
+                // ntfs-3g writes a junction or absolute symlink into this volume as the mount point + its path.
+                if (target.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal)) target = target[root.TrimEnd('/').Length..];
                 var targetSegs = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
                 // An absolute target restarts at the filesystem's root, never the machine's.
                 if (target.StartsWith('/')) resolved.Clear();

@@ -79,6 +79,7 @@ internal static class StaleStateCleaner
                     {
                         if (!Unmount(m.MountPoint, options)) { clean = false; continue; }
                         unmounted++;
+                        Ntfs3gMount.StopServing(m.MountPoint);
                     }
                     else if (current.Any(c => c.MountPoint == m.MountPoint))
                         continue;   // something else is mounted there now: not ours, folders stay too
