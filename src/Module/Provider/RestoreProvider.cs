@@ -47,11 +47,31 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
 
     protected override bool IsValidPath(string path) => !path.Contains('\0');
 
+    // Names on the drive never hold a separator (DriveNames), so paths split as strings: the base
+    // class would ask ItemExists of every parent and of every child written, one engine call each.
+    protected override string GetChildName(string path)
+    {
+        string p = path.Replace('\\', '/').TrimEnd('/');
+        int slash = p.LastIndexOf('/');
+        return slash < 0 ? p : p[(slash + 1)..];
+    }
+
+    protected override string GetParentPath(string path, string root)
+    {
+        string p = path.Replace('\\', '/').TrimEnd('/');
+        string r = (root ?? "").Replace('\\', '/').TrimEnd('/');
+        if (p.Length == 0 || p == r) return "";
+        int slash = p.LastIndexOf('/');
+        if (slash < 0) return "";
+        return slash == 0 ? "/" : p[..slash];
+    }
+
     protected override bool ItemExists(string path)
     {
         try
         {
-            Engine.GetItem(DriveNames.ToRestorePath(path));
+            if (EngineOrError(path) is not { } engine) return false;
+            engine.GetItem(DriveNames.ToRestorePath(path));
             return true;
         }
         catch (RestoreException ex)
@@ -68,7 +88,8 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
     {
         try
         {
-            return Engine.GetItem(DriveNames.ToRestorePath(path)).IsContainer;
+            if (EngineOrError(path) is not { } engine) return false;
+            return engine.GetItem(DriveNames.ToRestorePath(path)).IsContainer;
         }
         catch (RestoreException ex)
         {
@@ -260,15 +281,30 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         string.IsNullOrEmpty(Filter) ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
 
     /// <summary>
-    /// A path that cannot be looked at is not there; when the cause is more than "not found" (a
-    /// bucket that does not mount) it is said, and the rest of a wildcard or a walk goes on.
+    /// A path that cannot be looked at is not there. When the cause is more than "not found" (a
+    /// bucket that does not mount) it is said as a warning: an error here would end a whole
+    /// wildcard expansion (PowerShell rethrows it), where the other buckets should still count.
     /// </summary>
     private bool Absent(RestoreException ex, string path)
     {
         if (ex.Code is not (RestoreErrorCode.ItemNotFound or RestoreErrorCode.DiskNotFound or RestoreErrorCode.BucketTypeNotFound
             or RestoreErrorCode.ComponentNotFound or RestoreErrorCode.InvalidPath))
-            WriteError(ErrorMapper.ToErrorRecord(ex, DrivePath(path)));
+            WriteWarning(ex.Message);
         return false;
+    }
+
+    /// <summary>
+    /// The drive's engine, or null after writing why there is none (a closed session): said as an
+    /// error, so that a path on a closed session's drive is not merely "not found".
+    /// </summary>
+    private IRestoreEngine? EngineOrError(string path)
+    {
+        try { return Engine; }
+        catch (RestoreException ex)
+        {
+            WriteError(ErrorMapper.ToErrorRecord(ex, DrivePath(path)));
+            return null;
+        }
     }
 
     /// <summary>A provider path as PowerShell takes it: Restore:/disk/... on a drive, RestoreTools::/disk/... without one.</summary>
