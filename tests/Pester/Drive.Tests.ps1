@@ -5,6 +5,8 @@
 
 BeforeDiscovery {
     $script:HasAgent = Test-Path -LiteralPath $(if ($env:RESTORETOOLS_AGENT) { $env:RESTORETOOLS_AGENT } else { Join-Path $PSScriptRoot '../../out/agent/restore-agent' })
+    # The restore VM's kernel and initramfs come from './build.sh VmImage'.
+    $script:HasVm = Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../out/vm/vmlinux')
 }
 
 BeforeAll {
@@ -393,5 +395,46 @@ Describe 'A drive through a restore agent''s session' -Skip:(-not $HasAgent) {
         $e = Get-Errors { Get-ChildItem "VM$($PID):/remote$PID.img" }
         $e.Count | Should -BeGreaterThan 0
         $e[0].Exception.Message | Should -Match 'closed'
+    }
+}
+
+Describe 'A drive per restore VM' -Skip:(-not $HasVm) {
+    BeforeAll {
+        $env:RESTORETOOLS_VM_STATE = Join-Path $Work 'vms'
+        $env:RESTORETOOLS_VM_SNAPSHOTS = Join-Path $Work 'snapshots'
+        $script:VmSession = Start-RestoreVM -Image @{ 'gpt-disk' = $Sample } -NoSnapshot -TimeoutSeconds 120 -IdleTimeoutSeconds 300
+        $script:V = "VmDrive$PID"
+        $null = New-PSDrive -Name $V -PSProvider RestoreTools -Root / -Session $VmSession
+    }
+    AfterAll {
+        Remove-PSDrive -Name $V -ErrorAction SilentlyContinue
+        if ($VmSession) { Stop-RestoreVM -Id $VmSession.VmId -ErrorAction SilentlyContinue }
+    }
+
+    It 'lists the VM''s virtio disks and buckets' {
+        (Get-ChildItem "$($V):/").Name | Should -Be @('gpt-disk')
+        (Get-ChildItem "$($V):\gpt-disk\part").FileSystem | Should -Be @('ext4', 'xfs', 'vfat')
+    }
+
+    It 'reads inside the VM what this host cannot mount (vfat)' {
+        Get-Content "$($V):/gpt-disk/part/3/EFI/BOOT/readme.txt" | Should -Not -BeNullOrEmpty
+        (Get-ChildItem "$($V):/gpt-disk/part" -Recurse -Filter *.txt).RestorePath | Sort-Object | Should -Be @(
+            '/gpt-disk/part/1/home/alice/notes.txt', '/gpt-disk/part/2/reports/2026/summary.txt', '/gpt-disk/part/3/EFI/BOOT/readme.txt')
+    }
+
+    It 'navigates and completes in the VM' {
+        Push-Location "$($V):\gpt-disk\part\1\etc"
+        try {
+            Get-Content hostname | Should -Be 'restore-demo'
+            Get-Completion 'Get-Content ./host' | Should -Contain './hostname'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'copies out of the VM from a drive path' {
+        $out = Join-Path $Work 'vm-drive-out'
+        $null = New-Item -ItemType Directory -Path $out
+        Copy-RestoreItem -Path "$($V):\gpt-disk\part\2\reports" -Destination $out -Recurse
+        Get-Content -LiteralPath (Join-Path $out 'reports/2026/summary.txt') | Should -Not -BeNullOrEmpty
     }
 }
