@@ -152,6 +152,13 @@ Describe 'The drive' {
         Get-ChildItem "Restore:/$D/part/1/home" -Recurse -Name | Sort-Object | Should -Be @('alice', 'alice/notes.txt')
     }
 
+    It 'takes -File and -Directory, also with -Recurse and -Name' {
+        (Get-ChildItem "Restore:/$D/part/1" -Recurse -File).Name | Sort-Object | Should -Be @('hostname', 'localtime', 'notes.txt', 'passwd', 'UTC')
+        Get-ChildItem "Restore:/$D/part/1/home" -Recurse -Directory -Name | Should -Be @('alice')
+        (Get-ChildItem "Restore:/$D/part/1/etc" -File -Name | Sort-Object) | Should -Be @('hostname', 'localtime', 'passwd')
+        (Get-ChildItem "Restore:/$D" -Directory).Name | Should -Be @('part')
+    }
+
     It 'never follows a symlink while recursing' {
         # /etc/localtime points at /usr/share/zoneinfo/UTC, a file; the walk lists the link itself.
         $l = Get-ChildItem "Restore:/$D/part/1" -Recurse -Filter localtime
@@ -282,6 +289,16 @@ Describe 'Copy-RestoreItem with drive paths' {
 
 Describe 'Names that PowerShell paths trip on' {
     BeforeAll { $script:Raw = "Restore:/$H/raw" }
+
+    It 'spells every name so that it reads back exactly (DriveNames)' {
+        foreach ($name in 'plain', 'a\b', '\\', '%', '%%', '%5C', '%5c', '%25', '%255C', '%\', '%5\', '%2%5C', 'x%5', 'tail%', '100%\x2d', 'caf\xE9') {
+            $enc = [RestoreTools.Module.Provider.DriveNames]::Encode($name)
+            $enc | Should -Not -Match '[\\/]'
+            [RestoreTools.Module.Provider.DriveNames]::Decode($enc) | Should -BeExactly $name
+        }
+        [RestoreTools.Module.Provider.DriveNames]::Encode('100%') | Should -BeExactly '100%'
+        [RestoreTools.Module.Provider.DriveNames]::ToRestorePath('\d\part/1\a%5Cb') | Should -BeExactly '/d/part/1/a\b'
+    }
 
     It 'shows each ''\'' as %5C on the drive, and a written-out %5C as %255C' {
         $items = Get-ChildItem $Raw

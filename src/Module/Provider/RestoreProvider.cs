@@ -123,6 +123,10 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
 
     protected override void GetChildItems(string path, bool recurse) => GetChildItems(path, recurse, uint.MaxValue);
 
+    protected override object GetChildItemsDynamicParameters(string path, bool recurse) => new RestoreChildItemParameters();
+
+    protected override object GetChildNamesDynamicParameters(string path) => new RestoreChildItemParameters();
+
     protected override void GetChildItems(string path, bool recurse, uint depth)
     {
         var filter = FilterPattern();
@@ -139,7 +143,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 foreach (var child in Children(folder))
                 {
                     if (Stopping) return;
-                    if (filter is null || filter.IsMatch(child.Name)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
+                    if ((filter is null || filter.IsMatch(child.Name)) && Wanted(child)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
                     if (recurse && level < depth && child.Descend) subfolders.Add(child.ProviderPath);
                 }
             });
@@ -156,7 +160,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
             {
                 if (Stopping) return;
                 // ReturnAllContainers: containers whatever the filter, so that callers can recurse.
-                bool match = filter is null || filter.IsMatch(child.Name)
+                bool match = ((filter is null || filter.IsMatch(child.Name)) && Wanted(child))
                     || (returnContainers == ReturnContainers.ReturnAllContainers && child.IsContainer);
                 if (match) WriteItemObject(child.Name, child.ProviderPath, child.IsContainer);
             }
@@ -276,6 +280,10 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         foreach (var i in items) map.TryAdd(key(i), i);
         return map;
     }
+
+    /// <summary>-File and -Directory: containers or the rest (the walk still goes down every folder).</summary>
+    private bool Wanted(Child child) => DynamicParameters is not RestoreChildItemParameters p
+        || (!p.File && !p.Directory) || (p.Directory && child.IsContainer) || (p.File && !child.IsContainer);
 
     private WildcardPattern? FilterPattern() =>
         string.IsNullOrEmpty(Filter) ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
