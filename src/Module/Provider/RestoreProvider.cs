@@ -38,9 +38,8 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         var session = (DynamicParameters as RestoreDriveParameters)?.Session;
         string root = DriveNames.Normalize(drive.Root);
         var made = new RestoreDriveInfo(new PSDriveInfo(drive.Name, drive.Provider, root, drive.Description, drive.Credential), session);
-        // The root must name something on that engine (a disk, a level, a folder).
-        var engine = made.Engine;
-        return Run(root, () => engine.GetItem(DriveNames.ToRestorePath(root))) ? made : null;
+        // The root must name something on that engine (a disk, a level, a folder); a closed session refuses.
+        return Run(root, () => made.Engine.GetItem(DriveNames.ToRestorePath(root))) ? made : null;
     }
 
     // ---- items
@@ -144,7 +143,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 {
                     if (Stopping) return;
                     if ((filter is null || filter.IsMatch(child.Name)) && Wanted(child)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
-                    if (recurse && level < depth && child.Descend) subfolders.Add(child.ProviderPath);
+                    if (recurse && level < depth && child.IsContainer) subfolders.Add(child.ProviderPath);
                 }
             });
             for (int i = subfolders.Count - 1; i >= 0; i--) pending.Push((subfolders[i], level + 1));
@@ -211,7 +210,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
     // ---- plumbing
 
     /// <summary>One entry of a listing as the drive shows it.</summary>
-    private readonly record struct Child(string Name, string ProviderPath, object Item, bool IsContainer, bool Descend);
+    private readonly record struct Child(string Name, string ProviderPath, object Item, bool IsContainer);
 
     /// <summary>
     /// The entries under a provider path, streamed from engine.List. Disks and buckets come as the
@@ -235,9 +234,8 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 buckets ??= ByKey(engine.GetBuckets(DiskOf(item.Path)), b => b.Path);
                 if (buckets.TryGetValue(item.Path, out var bucket)) shown = bucket;
             }
-            // Symlinks are entries, never followed: the walk goes down folders only.
-            yield return new Child(DriveNames.Encode(item.Name), DriveNames.Child(providerPath, item.Name), shown,
-                item.IsContainer, item.IsContainer);
+            // Symlinks are entries, not containers: a walk goes down folders only, never through a link.
+            yield return new Child(DriveNames.Encode(item.Name), DriveNames.Child(providerPath, item.Name), shown, item.IsContainer);
         }
     }
 
