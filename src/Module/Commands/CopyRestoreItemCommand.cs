@@ -45,17 +45,23 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
         foreach (var path in Path)
         {
-            Try(path, () => CopyOne(path, destination));
+            Try(path, () =>
+            {
+                // A Restore: drive path copies through its drive's engine.
+                if (Provider.DrivePaths.Resolve(this, path, expandWildcards: true) is { } targets)
+                    foreach (var t in targets) CopyOne(t.Engine, t.RestorePath, destination);
+                else CopyOne(Engine, path, destination);
+            });
         }
     }
 
-    private void CopyOne(string path, string destination)
+    private void CopyOne(IRestoreEngine engine, string path, string destination)
     {
-        var item = Engine.GetItem(path);
+        var item = engine.GetItem(path);
         if (item.Type is ItemType.Disk or ItemType.BucketType)
             throw new RestoreException(RestoreErrorCode.InvalidPath,
                 $"'{item.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", path);
-        var resolved = Engine.Resolve(path);
+        var resolved = engine.Resolve(path);
         bool bucketRoot = resolved.RelativePath is null or "/";
         // Where the engine puts it: into an existing folder under the item's name, else the path itself.
         string root = Directory.Exists(destination) && !bucketRoot
@@ -68,7 +74,7 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
         var pump = new TransferPump(this, $"Copy-RestoreItem {item.Path}", $"Copying to {root}",
             item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
         var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, RestoreOwners = !NoOwner.IsPresent, Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
-        pump.Run(ct => Engine.Copy(path, destination, options, pump, ct), StopToken,
+        pump.Run(ct => engine.Copy(path, destination, options, pump, ct), StopToken,
             (rel, reason) => WriteError(reason.EndsWith(CopyOptions.ExistsReason, StringComparison.Ordinal)
                 // Refused to overwrite: the error is about the destination, which is what it names.
                 ? new ErrorRecord(new RestoreException(RestoreErrorCode.TargetExists, $"{TransferPump.EntryPath(item.Path, rel)}: {reason}", DestinationOf(root, rel)),
