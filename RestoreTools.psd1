@@ -7,7 +7,7 @@
     Copyright            = '(c) RestoreTools. All rights reserved.'
     Description          = 'Single-file restore from VM disk images: attach images read-only, list and mount their partitions, resolve /disk/type/component/path restore paths, list, read, copy and export files out of them.'
     CompatiblePSEditions = @('Core')
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'   # the module is built for .NET 10, which PowerShell 7.6 runs on
     FormatsToProcess     = @('RestoreTools.Format.ps1xml')
     TypesToProcess       = @('RestoreTools.Types.ps1xml')
     CmdletsToExport      = @(
@@ -34,7 +34,8 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('Restore', 'Backup', 'DiskImage', 'Linux')
+            Tags         = @('Restore', 'Backup', 'DiskImage', 'Linux', 'LVM', 'NTFS', 'qemu')
+            ReleaseNotes = 'LVM logical volumes of every common kind (linear, striped, raid1, mirror, thin, snapshot) through the restore VM; NTFS through ntfs-3g; f2fs, jfs, reiserfs, udf, nilfs2, minix, hfs and ufs in the restore VM; the Restore: drive; objects that carry their session.'
         }
     }
 }

@@ -145,7 +145,7 @@ function Invoke-BuildTask {
         Write-Warning "RestoreTools.psd1 is missing at the repo root; writing a minimal manifest into out/ only."
         New-ModuleManifest -Path $ModuleManifest -RootModule 'RestoreTools.dll' -ModuleVersion '0.1.0' `
             -CmdletsToExport '*' -FunctionsToExport @() -AliasesToExport @() -VariablesToExport @() `
-            -CompatiblePSEditions Core -PowerShellVersion '7.4'
+            -CompatiblePSEditions Core -PowerShellVersion '7.6'
     }
     foreach ($xml in 'RestoreTools.Format.ps1xml', 'RestoreTools.Types.ps1xml') {
         $file = Join-Path $Root "src/Module/$xml"

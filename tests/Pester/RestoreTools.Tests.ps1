@@ -146,6 +146,13 @@ Describe 'Mount-RestoreImage' {
 }
 
 Describe 'Get-RestoreDisk' {
+    It 'shows every column of the disk table in 80 columns' {
+        $table = Get-RestoreDisk -Name $GptName | Format-Table | Out-String -Width 80
+        $header = ($table -split "`n" | Where-Object { $_ -match '\bName\b' } | Select-Object -First 1)
+        $header | Should -Match 'Device\s*$'
+        ($table -split "`n" | Where-Object { $_ -match [regex]::Escape($GptName) }) | Should -Match '/dev/loop\d+'
+    }
+
     It 'gets one disk by exact name' {
         $d = @(Get-RestoreDisk -Name $GptName)
         $d.Count | Should -Be 1
@@ -296,6 +303,22 @@ Describe 'Mount-RestoreBucket and Dismount-RestoreBucket' {
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'ComponentNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errs[0].TargetObject | Should -Be "/$GptName/part/9"
+    }
+}
+
+Describe 'Get-RestoreChildItem' {
+    It 'lists a folder sorted by name, as ls does' {
+        $names = @(Get-RestoreChildItem -Path "/$GptName/part/1").Name
+        $names.Count | Should -BeGreaterThan 2
+        $ordinal = [string[]]$names.Clone(); [Array]::Sort($ordinal, [StringComparer]::Ordinal)
+        ($names -join '|') | Should -BeExactly ($ordinal -join '|')
+    }
+
+    It 'gives Length, UnixMode and Mounted as the tables show them' {
+        $items = Get-RestoreChildItem -Path "/$GptName/part/1"
+        @($items | Where-Object Length -gt 0).Count | Should -BeGreaterThan 0
+        ($items | Select-Object -First 1).UnixMode | Should -Match '^[-dlcbps][-rwxsStT]{9}$'
+        (Get-RestoreBucket -Disk $GptName | Select-Object -First 1).Mounted | Should -BeOfType [bool]
     }
 }
 

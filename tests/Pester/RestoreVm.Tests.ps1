@@ -157,6 +157,16 @@ Describe 'A restore VM' {
         foreach ($k in $Images.Keys) { (Get-FileHash -LiteralPath $Images[$k] -Algorithm SHA256).Hash | Should -Be $Before[$k] }
     }
 
+    It 'takes image files piped from Get-ChildItem' {
+        $vm = Get-Item -LiteralPath $Raw | Start-RestoreVM -New -IdleTimeoutSeconds 300 -TimeoutSeconds 120
+        try {
+            @(Get-RestoreDisk -Session $vm).Count | Should -Be 1
+            $disk = (Get-RestoreDisk -Session $vm).Name
+            Get-RestoreContent -Session $vm -Path "/$disk/raw/docs/readme.txt" | Should -Be 'raw disk readme'
+        }
+        finally { $vm | Stop-RestoreVM }
+    }
+
     It 'boots the kernel with -NoSnapshot, and serves the same' {
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $cold = Start-RestoreVM -Image @{ 'gpt-disk' = $Sample; 'raw-disk' = $Raw } -NoSnapshot -TimeoutSeconds 120

@@ -16,9 +16,12 @@ namespace RestoreTools.Module.Commands;
 [OutputType(typeof(RestoreSession))]
 public sealed class StartRestoreVMCommand : PSCmdlet
 {
-    /// <summary>Image files (named by file name), or a hashtable name = path.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>Image files (named by file name), or a hashtable name = path; files piped in (Get-ChildItem *.img) too.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public object[] Image { get; set; } = [];
+
+    // Everything piped in goes into one VM, started once the pipeline has ended.
+    private readonly List<object> _images = [];
 
     [Parameter]
     [ValidateRange(128, 65536)]
@@ -55,6 +58,8 @@ public sealed class StartRestoreVMCommand : PSCmdlet
     /// <summary>Where boot snapshots are kept: $RESTORETOOLS_VM_SNAPSHOTS, else /var/cache/restoretools/vm-snapshots.</summary>
     private static string SnapshotDir =>
         Environment.GetEnvironmentVariable("RESTORETOOLS_VM_SNAPSHOTS") is { Length: > 0 } d ? d : "/var/cache/restoretools/vm-snapshots";
+
+    protected override void ProcessRecord() => _images.AddRange(Image);
 
     protected override void EndProcessing()
     {
@@ -95,10 +100,13 @@ public sealed class StartRestoreVMCommand : PSCmdlet
 
     private IEnumerable<RestoreVmImage> Images()
     {
-        foreach (var item in Image)
+        foreach (var item in _images)
         {
             switch (item is PSObject pso ? pso.BaseObject : item)
             {
+                case FileSystemInfo file:
+                    yield return RestoreVmImage.FromPath(file.FullName);
+                    break;
                 case IDictionary map:
                     foreach (DictionaryEntry e in map)
                         yield return RestoreVmImage.FromPath(Resolve(e.Value?.ToString() ?? "")!, e.Key.ToString());
