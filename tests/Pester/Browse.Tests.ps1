@@ -387,15 +387,16 @@ Describe 'Export-RestoreItem' {
         @(Get-ChildItem $Dest -Force -Filter '*.partial').Count | Should -Be 0
     }
 
-    It 'picks the format from the extension: .tgz gzip, .zip zip, a file raw, a folder tar' {
+    It 'picks the format from the extension: .tgz gzip, .zip zip, a file raw, a folder without one tar' {
         Export-RestoreItem "$Root/etc" "$Dest/e.tgz"
         [Convert]::ToHexString([IO.File]::ReadAllBytes("$Dest/e.tgz")[0..1]) | Should -Be '1F8B'
         Export-RestoreItem "$Root/etc" "$Dest/e.zip"
         [Text.Encoding]::ASCII.GetString([IO.File]::ReadAllBytes("$Dest/e.zip")[0..1]) | Should -Be 'PK'
         Export-RestoreItem "$Root/home/alice/data.bin" "$Dest/data.copy"
         (Get-FileHash "$Dest/data.copy").Hash | Should -Be (Get-FileHash "$Tree/home/alice/data.bin").Hash
-        Export-RestoreItem "$Root/etc" "$Dest/etc.out"
-        (Invoke-Tool tar @('-tf', "$Dest/etc.out") | Sort-Object) | Should -Be @('etc/', 'etc/hostname', 'etc/lines.txt')
+        # A folder to a name with no extension is a tar; an extension it cannot write is refused (below).
+        Export-RestoreItem "$Root/etc" "$Dest/etc-archive"
+        (Invoke-Tool tar @('-tf', "$Dest/etc-archive") | Sort-Object) | Should -Be @('etc/', 'etc/hostname', 'etc/lines.txt')
         Export-RestoreItem "$Root/etc" "$Dest/forced.bin" -Format Zip
         [Text.Encoding]::ASCII.GetString([IO.File]::ReadAllBytes("$Dest/forced.bin")[0..1]) | Should -Be 'PK'
     }
@@ -411,6 +412,17 @@ Describe 'Export-RestoreItem' {
         ($listing -join "`n") | Should -Match 'hostile/shadow -> \.\./\.\./\.\./\.\./etc/shadow'
         ($listing -join "`n") | Should -Match 'hostile/etc -> /etc'
         @($listing).Count | Should -Be 3
+    }
+
+    It 'refuses an archive name it cannot write, rather than write a tar under it; -Format decides' {
+        $errs = Get-Errors { Export-RestoreItem "$Root/etc" "$Dest/etc.7z" }
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'NotSupported,*'
+        "$($errs[0])" | Should -BeLike "*'.7z' is not an archive this cmdlet writes*"
+        Test-Path "$Dest/etc.7z" | Should -BeFalse
+        Export-RestoreItem "$Root/etc" "$Dest/etc.7z" -Format Zip
+        (Invoke-Tool unzip @('-l', "$Dest/etc.7z")) -join "`n" | Should -Match 'etc/hostname'
+        Remove-Item "$Dest/etc.7z"
     }
 
     It 'never overwrites without -Force (TargetExists), overwrites with -Force' {

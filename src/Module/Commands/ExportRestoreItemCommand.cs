@@ -66,9 +66,15 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
                 $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", Path);
 
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
+        bool intoFolder = Directory.Exists(destination) && new DirectoryInfo(destination).LinkTarget is null;
+        // A folder to an archive named .7z or .rar would otherwise silently be a tar under that name.
+        if (Format is null && !intoFolder && item.Type != ItemType.File && FormatFromName(destination) is null
+            && System.IO.Path.GetExtension(destination) is { Length: > 0 } ext)
+            throw new RestoreException(RestoreErrorCode.NotSupported,
+                $"'{ext}' is not an archive this cmdlet writes (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .zip): name the destination so, or give -Format", destination);
         var format = Format ?? FormatFromName(destination) ?? (item.Type == ItemType.File ? ExportFormat.Raw : ExportFormat.Tar);
         // An existing folder: the archive goes inside it, named after the item.
-        if (Directory.Exists(destination) && new DirectoryInfo(destination).LinkTarget is null)
+        if (intoFolder)
             destination = System.IO.Path.Combine(destination, item.Name + Extension(format));
         if (format == ExportFormat.Raw && item.Type != ItemType.File)
             throw new RestoreException(RestoreErrorCode.NotAFile,
