@@ -179,8 +179,9 @@ public sealed class RestoreEngine : IRestoreEngine
             }, c.Size ?? 0, null, 0x16D, null, null, null)).ToList();
         var self = LocalItems.Describe(r.LocalPath, ItemName(r), ItemPath(r));
         if (self.Type != ItemType.Directory) return [self]; // as ls and Get-ChildItem do for a file
-        // Sorted by name, as ls and Get-ChildItem list (the directory's own order is the filesystem's hash order).
-        return LocalItems.List(r.LocalPath, ItemPath(r), cancellationToken).OrderBy(i => i.Name, StringComparer.Ordinal);
+        // Streamed in the directory's own order (an agent lists 100k entries in constant memory);
+        // Get-RestoreChildItem sorts a folder's entries by name for the user.
+        return LocalItems.List(r.LocalPath, ItemPath(r), cancellationToken);
     }
 
     public Stream OpenRead(string restorePath, long offset = 0, long? length = null)

@@ -6,7 +6,7 @@ namespace RestoreTools.Module.Commands;
 
 /// <summary>
 /// Lists the items at a restore path, as Get-ChildItem does: entries of a folder (a file lists
-/// itself), or disks, bucket types and buckets at partial paths. Streams what engine.List gives;
+/// itself), or disks, bucket types and buckets at partial paths, each folder sorted by name;
 /// -Recurse walks sub-folders (never symlinks), folder by folder.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "RestoreChildItem")]
@@ -48,7 +48,11 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
             first = false;
             Try(isFirst ? Path : folder, () =>
             {
-                foreach (var item in Engine.List(folder, StopToken))
+                // Sorted by name, as ls lists (a directory's own order is its filesystem's hash order).
+                // A folder's entries are held for that; the engine and the agent stream them.
+                var items = Engine.List(folder, StopToken).ToList();
+                items.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+                foreach (var item in items)
                 {
                     if (pattern is null || pattern.IsMatch(item.Name)) WriteRestoreObject(item);
                     // Symlinks are never followed; a file lists itself, so never descend into it.
