@@ -152,7 +152,16 @@ public sealed class AgentProcess : IDisposable
 
     public AgentClient Client() => new("unix:" + Socket, Token);
 
-    public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the agent to end and then for its stderr to be read to the end: a timed
+    /// WaitForExit returns at the exit, before the last lines (its "idle" farewell) reach Stderr.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!Process.WaitForExit(timeout)) return false;
+        Process.WaitForExit(); // without a timeout it also waits for the redirected streams' EOF
+        return true;
+    }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
