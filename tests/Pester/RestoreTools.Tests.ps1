@@ -314,6 +314,18 @@ Describe 'Get-RestoreChildItem' {
         ($names -join '|') | Should -BeExactly ($ordinal -join '|')
     }
 
+    It 'takes -Include, -Exclude, -File, -Directory and -Name as Get-ChildItem does' {
+        $p = "/$GptName/part/1"
+        @(Get-RestoreChildItem -Path "$p/etc" -Include 'host*', 'pass*').Name | Should -Be @('hostname', 'passwd')
+        @(Get-RestoreChildItem -Path "$p/etc" -Exclude 'host*').Name | Should -Be @('localtime', 'passwd')
+        @(Get-RestoreChildItem -Path $p -Directory).Name | Should -Be @('etc', 'home', 'lost+found', 'usr')
+        @(Get-RestoreChildItem -Path "$p/etc" -File).Name | Should -Be @('hostname', 'localtime', 'passwd')
+        # -Name: strings, and with -Recurse the paths below the listed folder.
+        $names = @(Get-RestoreChildItem -Path "$p/home" -Recurse -File -Name)
+        $names | Should -Be @('alice/notes.txt')
+        $names[0] | Should -BeOfType [string]
+    }
+
     It 'gives Length, UnixMode and Mounted as the tables show them' {
         $items = Get-RestoreChildItem -Path "/$GptName/part/1"
         @($items | Where-Object Length -gt 0).Count | Should -BeGreaterThan 0

@@ -29,9 +29,39 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
     [ValidateNotNullOrEmpty]
     public string? Filter { get; set; }
 
+    /// <summary>Only entries whose name matches one of these wildcards (as Get-ChildItem -Include).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Include { get; set; }
+
+    /// <summary>Leaves out entries whose name matches one of these wildcards.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Only entries that are not folders (files, links, devices).</summary>
+    [Parameter]
+    public SwitchParameter File { get; set; }
+
+    /// <summary>Only folders.</summary>
+    [Parameter]
+    public SwitchParameter Directory { get; set; }
+
+    /// <summary>Writes names (relative to the listed folder, as Get-ChildItem -Name) instead of items.</summary>
+    [Parameter]
+    public SwitchParameter Name { get; set; }
+
     protected override void ProcessRecord()
     {
         var pattern = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
+        var include = Include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+        var exclude = Exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+        bool Wanted(RestoreItem item) =>
+            (pattern is null || pattern.IsMatch(item.Name))
+            && (include is null || include.Any(w => w.IsMatch(item.Name)))
+            && (exclude is null || !exclude.Any(w => w.IsMatch(item.Name)))
+            && (!File || !item.IsContainer)
+            && (!Directory || item.IsContainer && item.Type != ItemType.Symlink);
         // -Depth implies -Recurse, as with Get-ChildItem.
         int depth = Recurse.IsPresent || MyInvocation.BoundParameters.ContainsKey(nameof(Depth)) ? Depth : 0;
 
@@ -54,7 +84,11 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
                 items.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
                 foreach (var item in items)
                 {
-                    if (pattern is null || pattern.IsMatch(item.Name)) WriteRestoreObject(item);
+                    if (Wanted(item))
+                    {
+                        if (Name) WriteObject(RelativeName(item.Path, item.Name));
+                        else WriteRestoreObject(item);
+                    }
                     // Symlinks are never followed; a file lists itself, so never descend into it.
                     if (level < depth && item.IsContainer && item.Type != ItemType.Symlink && item.Path != folder)
                         subfolders.Add(item.Path);
@@ -62,5 +96,12 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
             });
             for (int i = subfolders.Count - 1; i >= 0; i--) pending.Push((subfolders[i], level + 1));
         }
+    }
+
+    /// <summary>An entry's path below the listed folder (its name at the first level), as Get-ChildItem -Name writes it.</summary>
+    private string RelativeName(string itemPath, string name)
+    {
+        string root = Path.TrimEnd('/') + "/";
+        return itemPath.StartsWith(root, StringComparison.Ordinal) ? itemPath[root.Length..] : name;
     }
 }
