@@ -128,6 +128,9 @@ Describe 'The same answers through the agent as locally' {
 
     It 'Get-RestoreContent' {
         Get-RestoreContent -Path /sample.img/part/1/etc/hostname -Session $S | Should -Be 'restore-demo'
+        # -Tail reads ranges from the end through the agent, and gives what the local engine gives.
+        (Get-RestoreContent -Path /sample.img/part/1/etc/passwd -Tail 2 -Session $S) | Should -Be (Get-RestoreContent -Path /sample.img/part/1/etc/passwd -Tail 2)
+        @(Get-RestoreContent -Path /sample.img/part/1/etc/passwd -Tail 2 -Session $S).Count | Should -Be 2
         (Get-RestoreContent -Path /sample.img/part/2/reports/2026/summary.txt -Raw -Session $S) |
             Should -Be (Get-RestoreContent -Path /sample.img/part/2/reports/2026/summary.txt -Raw)
         (Get-RestoreContent -Path /sample.img/part/1/etc/passwd -TotalCount 2 -Session $S) |

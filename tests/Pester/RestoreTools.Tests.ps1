@@ -46,6 +46,8 @@ BeforeAll {
     Set-Content -LiteralPath "$root/home/alice/notes.txt" -Value 'buy milk'
     Set-Content -LiteralPath "$root/usr/share/zoneinfo/UTC" -Value 'TZif-fake-from-image'
     Invoke-Tool ln '-s', '/usr/share/zoneinfo/UTC', "$root/etc/localtime"
+    # A log of 20,000 numbered lines (about 300 KB, several 64 KiB blocks) for Get-RestoreContent -Tail.
+    [IO.File]::WriteAllText("$root/usr/share/big.log", ((1..20000 | ForEach-Object { "line $_ of the log" }) -join "`n") + "`n")
 
     # --- xfs tree via a protofile
     $data = Join-Path $Work 'data'
@@ -324,6 +326,18 @@ Describe 'Get-RestoreChildItem' {
         $names = @(Get-RestoreChildItem -Path "$p/home" -Recurse -File -Name)
         $names | Should -Be @('alice/notes.txt')
         $names[0] | Should -BeOfType [string]
+    }
+
+    It 'reads the last lines with -Tail, from the end of the file' {
+        $log = "/$GptName/part/1/usr/share/big.log"
+        @(Get-RestoreContent -Path $log -Tail 3) | Should -Be @('line 19998 of the log', 'line 19999 of the log', 'line 20000 of the log')
+        @(Get-RestoreContent -Path $log -Last 1) | Should -Be @('line 20000 of the log')
+        @(Get-RestoreContent -Path $log -Tail 0).Count | Should -Be 0
+        $all = @(Get-RestoreContent -Path $log -Tail 30000)
+        $all.Count | Should -Be 20000
+        $all[0] | Should -Be 'line 1 of the log'
+        @(Get-RestoreContent -Path "/$GptName/part/1/etc/passwd" -Tail 1) | Should -Be @('alice:x:1000:1000::/home/alice:/bin/bash')
+        { Get-RestoreContent -Path $log -Tail 2 -TotalCount 2 -ErrorAction Stop } | Should -Throw -ErrorId 'NotSupported*'
     }
 
     It 'gives Length, UnixMode and Mounted as the tables show them' {

@@ -28,6 +28,12 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
     [ValidateRange(-1, long.MaxValue)]
     public long TotalCount { get; set; } = -1;
 
+    /// <summary>The last lines only, read from the end of the file (a long log is not read whole).</summary>
+    [Parameter]
+    [Alias("Last")]
+    [ValidateRange(0, int.MaxValue)]
+    public int Tail { get; set; } = -1;
+
     [Parameter]
     [EncodingTransformation]
     [ArgumentCompleter(typeof(EncodingCompleter))]
@@ -39,7 +45,10 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
         {
             try
             {
-                if (AsByteStream) ReadBytes();
+                if (Tail >= 0 && (AsByteStream || TotalCount >= 0))
+                    throw new RestoreException(RestoreErrorCode.NotSupported, "-Tail takes lines: it goes with neither -AsByteStream nor -TotalCount", Path);
+                if (Tail >= 0) ReadTail();
+                else if (AsByteStream) ReadBytes();
                 else if (Raw) ReadRaw();
                 else ReadLines();
             }
@@ -100,5 +109,69 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
             WriteObject(line);
             if (TotalCount >= 0 && ++count >= TotalCount) break;
         }
+    }
+
+    private void ReadTail()
+    {
+        if (Tail == 0) return;
+        var lines = SingleByteNewline(Encoding) ? TailFromEnd() : TailByReading();
+        if (Raw) WriteObject(string.Concat(lines.Select(l => l + "\n")));
+        else foreach (var line in lines) WriteObject(line);
+    }
+
+    /// <summary>Encodings whose '\n' is the byte 0x0A and never part of another character: the end can be searched in bytes.</summary>
+    private static bool SingleByteNewline(Encoding e) => e.CodePage is 65001 or 20127 or 28591 or 1252;
+
+    /// <summary>
+    /// Reads 64 KiB blocks backwards from the end until Tail line ends are behind the reading point,
+    /// then decodes just that much: a gigabyte log through a restore VM gives its last lines at once.
+    /// </summary>
+    private List<string> TailFromEnd()
+    {
+        long size = Engine.GetItem(Path).Size;
+        const int Block = 1 << 16;
+        var tail = new List<byte[]>();
+        long position = size, newlines = 0;
+        bool endsWithNewline = false, first = true;
+        while (position > 0)
+        {
+            int n = (int)Math.Min(Block, position);
+            position -= n;
+            using var stream = Engine.OpenRead(Path, position, n);
+            var block = new byte[n];
+            int read = 0;
+            while (read < n && stream.Read(block, read, n - read) is > 0 and var got) read += got;
+            if (read < n) block = block[..read];
+            tail.Insert(0, block);
+            for (int i = block.Length - 1; i >= 0; i--)
+            {
+                if (block[i] != (byte)'\n') continue;
+                // The file's own last line end closes its last line; it does not start another one.
+                if (first && position + i == size - 1) { endsWithNewline = true; continue; }
+                newlines++;
+            }
+            first = false;
+            if (newlines >= Tail) break;
+        }
+        var bytes = tail.SelectMany(b => b).ToArray();
+        var text = Encoding.GetString(bytes);
+        if (position == 0 && text.StartsWith('\uFEFF')) text = text[1..]; // a UTF-8 byte order mark is not text
+        var lines = text.Split('\n').Select(l => l.EndsWith('\r') ? l[..^1] : l).ToList();
+        if (endsWithNewline && lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        return lines.Count > Tail ? lines.GetRange(lines.Count - Tail, Tail) : lines;
+    }
+
+    /// <summary>Other encodings (UTF-16, UTF-32): read forward, keeping the last Tail lines.</summary>
+    private List<string> TailByReading()
+    {
+        var last = new Queue<string>();
+        using var reader = new StreamReader(Engine.OpenRead(Path), Encoding, detectEncodingFromByteOrderMarks: true);
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            last.Enqueue(line);
+            if (last.Count > Tail) last.Dequeue();
+        }
+        return [.. last];
     }
 }
