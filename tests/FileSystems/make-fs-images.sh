@@ -7,13 +7,15 @@
 #   ufs1, ufs2   makefs -t ffs -o version=1|2 (NetBSD makefs takes a folder; no label option)
 #   hfs          hformat -l, then hmkdir and hcopy -r (hfsutils)
 #   f2fs         mkfs.f2fs -l, then sload.f2fs -f (f2fs-tools)
+#   hfsplus      xorriso -as mkisofs -hfsplus: Debian 12 has no mkfs.hfsplus (hfsprogs is not in
+#                bookworm), but libisofs writes a real HFS+ volume beside the ISO 9660 tree, in an
+#                Apple_HFS partition of an Apple partition map; that partition is cut out as the image
 # Filled in a "maker VM" (the restore VM's Debian kernel, busybox, writable virtio disks), since this
 # host's kernel has none of these drivers and no tool writes files into them:
 #   jfs (mkfs.jfs -L), reiserfs (mkfs.reiserfs -l), udf (mkudffs --label), nilfs2 (mkfs.nilfs2 -L),
 #   minix (mkfs.minix -3, no label)
-# hfsplus is missing: Debian 12 has no mkfs.hfsplus (hfsprogs is not in bookworm).
 #
-# OUTDIR receives: TYPE.img (64 MiB, sparse, one filesystem on the whole disk), payload/ (the files
+# OUTDIR receives: TYPE.img (64 MiB, sparse, one filesystem on the whole disk; hfsplus.img is xorriso's size), payload/ (the files
 # every image holds), manifest.sha256 ("sha256  relative/path" of payload/), console.log (the maker
 # VM's), .maker-stamp. The maker VM checks each image it filled by sha256 after a read-only remount.
 # Cached: a matching OUTDIR/.maker-stamp means nothing to do. Needs root, qemu-system-x86_64, cpio,
@@ -30,11 +32,11 @@ die() { echo "make-fs-images: error: $*" >&2; exit 1; }
 outdir="$1"
 timeout_s="${FS_MAKER_TIMEOUT:-600}"
 [ "$(id -u)" = 0 ] || die "run as root"
-for t in mkfs.f2fs sload.f2fs mkfs.jfs mkfs.reiserfs mkudffs mkfs.nilfs2 mkfs.minix hformat hmkdir hcopy humount makefs cpio depmod modprobe qemu-system-x86_64 sha256sum; do
-    command -v "$t" >/dev/null || die "missing host tool '$t' (apt-get install --no-install-recommends f2fs-tools jfsutils reiserfsprogs udftools nilfs-tools util-linux hfsutils makefs cpio kmod qemu-system-x86)"
+for t in mkfs.f2fs sload.f2fs mkfs.jfs mkfs.reiserfs mkudffs mkfs.nilfs2 mkfs.minix hformat hmkdir hcopy humount makefs xorriso cpio depmod modprobe qemu-system-x86_64 sha256sum; do
+    command -v "$t" >/dev/null || die "missing host tool '$t' (apt-get install --no-install-recommends f2fs-tools jfsutils reiserfsprogs udftools nilfs-tools util-linux hfsutils makefs xorriso cpio kmod qemu-system-x86)"
 done
 vm_types="jfs reiserfs udf nilfs2 minix"
-all_types="f2fs jfs reiserfs udf nilfs2 minix hfs ufs1 ufs2"
+all_types="f2fs jfs reiserfs udf nilfs2 minix hfs hfsplus ufs1 ufs2"
 
 # ---- kernel and busybox from vm/build-vm.sh's cache -------------------------------------------
 # shellcheck source=../../vm/kernel.env
@@ -68,7 +70,7 @@ krel="$(basename "$(ls -d "$kdir"/lib/modules/*/ | head -1)")"
 modules="virtio_pci virtio_blk $vm_types"
 key="$( {
     sha256sum "${BASH_SOURCE[0]}" "$here/fs-maker-init" "$bdir/bin/busybox" | cut -c1-64
-    for t in mkfs.f2fs sload.f2fs mkfs.jfs mkfs.reiserfs mkudffs mkfs.nilfs2 mkfs.minix hformat makefs; do sha256sum "$(command -v $t)" | cut -c1-64; done
+    for t in mkfs.f2fs sload.f2fs mkfs.jfs mkfs.reiserfs mkudffs mkfs.nilfs2 mkfs.minix hformat makefs xorriso; do sha256sum "$(command -v $t)" | cut -c1-64; done
     echo "$(basename "$kdir") $krel $modules"
 } | sha256sum | cut -c1-16)"
 
@@ -125,6 +127,28 @@ img hfs;      hformat -l "HFS Label" "$tmp/hfs.img" >/dev/null
     (cd "$p" && find . -type f -printf '%P\n') | while read -r f; do hcopy -r "$p/$f" ":${f//\//:}"; done
     humount
 )
+# hfsplus: the Apple_HFS partition of xorriso's hybrid image. Its file data lies inside the partition
+# (after the HFS+ catalog), and the kernel's hfsplus reads a bare volume as well as one in a map. The image
+# keeps the partition's size: HFS+ keeps a copy of its volume header 1 KiB before the volume's end, and
+# the kernel looks for it 1 KiB before the device's end.
+xorriso -as mkisofs -quiet -hfsplus -V "HFS Plus Label" -o "$tmp/hybrid.iso" "$p" >/dev/null 2>&1 ||
+    die "xorriso -hfsplus failed"
+# Apple partition map: block 0 "ER" with the block size at byte 2; entries "PM" from block 1, each with
+# its start and length (in blocks) at bytes 8 and 12 and its type at byte 48.
+be32() { od -An -tu1 -j "$2" -N 4 "$1" | awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'; }
+bs="$(od -An -tu1 -j 2 -N 2 "$tmp/hybrid.iso" | awk '{ print $1 * 256 + $2 }')"
+[ "$(head -c 2 "$tmp/hybrid.iso")" = ER ] && [ "$bs" -gt 0 ] || die "xorriso wrote no Apple partition map"
+hfs_start="" hfs_count=""
+for i in 1 2 3 4 5 6 7 8; do
+    e=$((i * bs))
+    [ "$(dd if="$tmp/hybrid.iso" bs=1 skip=$e count=2 status=none)" = PM ] || break
+    if [ "$(dd if="$tmp/hybrid.iso" bs=1 skip=$((e + 48)) count=32 status=none | tr -d '\0')" = Apple_HFS ]; then
+        hfs_start="$(be32 "$tmp/hybrid.iso" $((e + 8)))" hfs_count="$(be32 "$tmp/hybrid.iso" $((e + 12)))"
+    fi
+done
+[ -n "$hfs_start" ] || die "xorriso's partition map has no Apple_HFS partition"
+dd if="$tmp/hybrid.iso" of="$tmp/hfsplus.img" bs="$bs" skip="$hfs_start" count="$hfs_count" status=none
+rm -f "$tmp/hybrid.iso"
 makefs -t ffs -o version=1 -s 64m "$tmp/ufs1.img" "$p" >/dev/null
 makefs -t ffs -o version=2 -s 64m "$tmp/ufs2.img" "$p" >/dev/null
 

@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 # Every filesystem of issue 13 that Debian's kernel has, read through a restore VM: one image per
 # filesystem made by its real mkfs and filled with the same files (tests/FileSystems/make-fs-images.sh:
-# by makefs, hcopy and sload.f2fs on this host, the rest in a maker VM, since this host's kernel has none
+# by makefs, hcopy, sload.f2fs and xorriso (HFS+) on this host, the rest in a maker VM, since this host's kernel has none
 # of these drivers). Each file is compared by sha256, a folder is listed, the probe's type and label are
 # compared with blkid -p, and the images must be byte-identical afterwards. Also: btrfs subvolumes through
 # the VM, the clear error for makefs's UFS2, and formats that are named, not mounted (swap, APFS).
@@ -24,7 +24,7 @@ BeforeAll {
     $script:Fs = Join-Path $PSScriptRoot '../../out/cache/fs-images'
     $out = & bash (Join-Path $PSScriptRoot '../FileSystems/make-fs-images.sh') $Fs 2>&1
     if ($LASTEXITCODE -ne 0) { throw "make-fs-images.sh failed ($LASTEXITCODE): $($out -join "`n")" }
-    $script:Types = 'f2fs', 'jfs', 'reiserfs', 'udf', 'nilfs2', 'minix', 'hfs', 'ufs1', 'ufs2'
+    $script:Types = 'f2fs', 'jfs', 'reiserfs', 'udf', 'nilfs2', 'minix', 'hfs', 'hfsplus', 'ufs1', 'ufs2'
     $script:Images = [ordered]@{}
     foreach ($t in $Types) { $Images[$t] = "$Fs/$t.img" }
 
@@ -91,7 +91,7 @@ Describe 'Every filesystem in a restore VM' {
 
     It 'names <T> as blkid -p does (type, label, UUID)' -ForEach @(
         @{ T = 'f2fs' }, @{ T = 'jfs' }, @{ T = 'reiserfs' }, @{ T = 'udf' }, @{ T = 'nilfs2' }, @{ T = 'minix' },
-        @{ T = 'hfs' }, @{ T = 'ufs1' }, @{ T = 'ufs2' }, @{ T = 'btrfs' }) {
+        @{ T = 'hfs' }, @{ T = 'hfsplus' }, @{ T = 'ufs1' }, @{ T = 'ufs2' }, @{ T = 'btrfs' }) {
         $b = Get-RestoreBucket -Session $S -Disk $T
         $b.Path | Should -Be "/$T/raw"
         $blkid = Get-Blkid $Images[$T]
@@ -103,7 +103,7 @@ Describe 'Every filesystem in a restore VM' {
 
     It 'reads every file of <T> by sha256 and lists a folder' -ForEach @(
         @{ T = 'f2fs' }, @{ T = 'jfs' }, @{ T = 'reiserfs' }, @{ T = 'udf' }, @{ T = 'nilfs2' }, @{ T = 'minix' },
-        @{ T = 'hfs' }, @{ T = 'ufs1' }) {
+        @{ T = 'hfs' }, @{ T = 'hfsplus' }, @{ T = 'ufs1' }) {
         $dest = New-Item -ItemType Directory -Path (Join-Path $Work "copy-$T") -Force
         Copy-RestoreItem -Session $S -Path "/$T/raw" -Destination $dest -Recurse -ErrorAction Stop
         $Manifest.Count | Should -Be 7
@@ -156,7 +156,7 @@ Describe 'Every filesystem in a restore VM with -NoRecovery (read-only disks, op
     It 'reads a file of every one' {
         $vm = Start-RestoreVM -Image $Images -New -NoRecovery -TimeoutSeconds 180 -IdleTimeoutSeconds 600
         try {
-            foreach ($t in 'f2fs', 'jfs', 'reiserfs', 'udf', 'nilfs2', 'minix', 'hfs', 'ufs1') {
+            foreach ($t in 'f2fs', 'jfs', 'reiserfs', 'udf', 'nilfs2', 'minix', 'hfs', 'hfsplus', 'ufs1') {
                 Get-RestoreContent -Session $vm -Path "/$t/raw/nested/deeper/note.txt" | Should -Be 'a nested file' -Because $t
             }
             (Get-RestoreBucket -Session $vm -Disk btrfs | Mount-RestoreBucket -Session $vm -PassThru).DefaultSubvolume | Should -Be '/@'
@@ -174,7 +174,7 @@ Describe 'Every filesystem in a restore VM with -NoRecovery (read-only disks, op
 Describe 'The same images on this host, whose kernel has none of these drivers' {
     It 'says for <T> that this host cannot mount it and a restore VM can' -ForEach @(
         @{ T = 'f2fs'; Type = 'f2fs' }, @{ T = 'jfs'; Type = 'jfs' }, @{ T = 'reiserfs'; Type = 'reiserfs' }, @{ T = 'udf'; Type = 'udf' },
-        @{ T = 'nilfs2'; Type = 'nilfs2' }, @{ T = 'minix'; Type = 'minix' }, @{ T = 'hfs'; Type = 'hfs' }, @{ T = 'ufs1'; Type = 'ufs' }) {
+        @{ T = 'nilfs2'; Type = 'nilfs2' }, @{ T = 'minix'; Type = 'minix' }, @{ T = 'hfs'; Type = 'hfs' }, @{ T = 'hfsplus'; Type = 'hfsplus' }, @{ T = 'ufs1'; Type = 'ufs' }) {
         if ((Get-Content /proc/filesystems) -match "\s$Type`$") { Set-ItResult -Skipped -Because "this host's kernel has $Type"; return }
         $name = "host$T$PID"
         Mount-RestoreImage -LiteralPath $Images[$T] -Name $name -ErrorAction Stop
