@@ -142,6 +142,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 foreach (var child in Children(folder))
                 {
                     if (Stopping) return;
+                    if (Hidden(child)) continue;
                     if ((filter is null || filter.IsMatch(child.Name)) && Wanted(child)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
                     if (recurse && level < depth && child.IsContainer) subfolders.Add(child.ProviderPath);
                 }
@@ -158,6 +159,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
             foreach (var child in Children(DriveNames.Normalize(path)))
             {
                 if (Stopping) return;
+                if (Hidden(child)) continue;
                 // ReturnAllContainers: containers whatever the filter, so that callers can recurse.
                 bool match = ((filter is null || filter.IsMatch(child.Name)) && Wanted(child))
                     || (returnContainers == ReturnContainers.ReturnAllContainers && child.IsContainer);
@@ -266,6 +268,10 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
             // preValidated: the note deliberately hides the record's own Path.
             shown.Properties.Add(new PSNoteProperty("Path", WildcardPattern.Escape(DrivePath(providerPath))), true);
             shown.Properties.Add(new PSNoteProperty("RestorePath", restorePath), true);
+            // Piped to a RestoreTools cmdlet, RestorePath binds -LiteralPath and this binds -Session:
+            // the item is read through its drive's agent.
+            if ((PSDriveInfo as RestoreDriveInfo)?.Session is { } session)
+                shown.Properties.Add(new PSNoteProperty(RestoreCmdlet.SessionProperty, session), true);
         }
         WriteItemObject(shown, providerPath, container);
     }
@@ -278,6 +284,12 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         foreach (var i in items) map.TryAdd(key(i), i);
         return map;
     }
+
+    /// <summary>
+    /// Names starting with '.' are hidden, as Get-ChildItem hides them on Linux, unless -Force: the
+    /// same rule as Get-RestoreChildItem's.
+    /// </summary>
+    private bool Hidden(Child child) => !Force && child.Name.StartsWith('.');
 
     /// <summary>-File and -Directory: containers or the rest (the walk still goes down every folder).</summary>
     private bool Wanted(Child child) => DynamicParameters is not RestoreChildItemParameters p
