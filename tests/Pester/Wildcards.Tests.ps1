@@ -174,6 +174,16 @@ Describe 'Get-RestoreChildItem -Force and dot-names' {
         (Get-ChildItem "Restore:/$D/part/1/etc").Name | Should -Not -Contain '.hidden'
         (Get-ChildItem "Restore:/$D/part/1/etc" -Force).Name | Should -Contain '.hidden'
         (Get-ChildItem "Restore:/$D/part/1/etc" -Name -Force) | Should -Contain '.hidden'
+        (Get-ChildItem "Restore:/$D/part/1/etc" -Name) | Should -Not -Contain '.hidden'
+        # A filter or a wildcard that starts with a dot names dot-names, as in the shell.
+        (Get-ChildItem "Restore:/$D/part/1/etc" -Filter '.h*').Name | Should -Be '.hidden'
+        (Resolve-Path "Restore:/$D/part/1/etc/.h*").Path | Should -Be "Restore:/$D/part/1/etc/.hidden"
+        (Resolve-Path "Restore:/$D/part/1/etc/*").Path | Should -Not -Contain "Restore:/$D/part/1/etc/.hidden"
+    }
+
+    It 'still completes a dot-name on the drive when the word starts with a dot' {
+        $l = "Get-Content Restore:/$D/part/1/etc/.h"
+        (TabExpansion2 -inputScript $l -cursorColumn $l.Length).CompletionMatches.CompletionText | Should -Contain "Restore:/$D/part/1/etc/.hidden"
     }
 }
 
@@ -305,5 +315,18 @@ Describe 'Wildcards through a restore-agent' {
     It 'Get-RestoreContent and Resolve-RestorePath expand through the agent' {
         @(Get-RestoreContent -Session $S "/w/part/*/etc/hostname") | Should -Be @('one', 'two')
         @(Resolve-RestorePath -Session $S "/w/part/*").Path | Should -Be @('/w/part/1', '/w/part/2')
+    }
+}
+
+Describe 'Tab completion for -Path and -LiteralPath' {
+    It 'escapes wildcard characters of names for -Path, and not for -LiteralPath' {
+        $l = "Get-RestoreContent $R/part/1/odd/a"
+        $c = (TabExpansion2 -inputScript $l -cursorColumn $l.Length).CompletionMatches.CompletionText
+        $c | Should -Contain "'$R/part/1/odd/a``[1``].txt'"
+        $l = "Get-RestoreContent -LiteralPath $R/part/1/odd/a"
+        $c = (TabExpansion2 -inputScript $l -cursorColumn $l.Length).CompletionMatches.CompletionText
+        $c | Should -Contain "'$R/part/1/odd/a[1].txt'"
+        # What -Path completes names that one file.
+        Get-RestoreContent "$R/part/1/odd/a``[1``].txt" | Should -Be 'brackets'
     }
 }

@@ -23,6 +23,7 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = [];
 

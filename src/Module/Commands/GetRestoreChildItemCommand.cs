@@ -24,6 +24,7 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
     [Parameter(ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? LiteralPath { get; set; }
 

@@ -129,6 +129,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
     protected override void GetChildItems(string path, bool recurse, uint depth)
     {
         var filter = FilterPattern();
+        bool showHidden = ShowHidden();
         // A folder's entries first, then its sub-folders, as Get-ChildItem does on FileSystem;
         // only folder paths wait on the stack, never the entries.
         var pending = new Stack<(string ProviderPath, uint Level)>();
@@ -142,7 +143,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 foreach (var child in Children(folder))
                 {
                     if (Stopping) return;
-                    if (Hidden(child)) continue;
+                    if (Hidden(child, showHidden)) continue;
                     if ((filter is null || filter.IsMatch(child.Name)) && Wanted(child)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
                     if (recurse && level < depth && child.IsContainer) subfolders.Add(child.ProviderPath);
                 }
@@ -151,15 +152,31 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         }
     }
 
+    /// <summary>
+    /// PowerShell's globber hands each wildcard leaf here just before it asks GetChildNames for the
+    /// names to match it against: a leaf starting with '.' (.bash*) may then match dot-names, as in
+    /// the shell and in RestorePathExpander, and tab completion of ".h" finds ".hidden". Nothing is converted.
+    /// </summary>
+    protected override bool ConvertPath(string path, string filter, ref string updatedPath, ref string updatedFilter)
+    {
+        _globLeaf = path;
+        return false;
+    }
+
+    private string? _globLeaf;
+
     protected override void GetChildNames(string path, ReturnContainers returnContainers)
     {
         var filter = FilterPattern();
+        // A glob leaf starting with '.' (ConvertPath) may match dot-names.
+        bool showHidden = _globLeaf?.StartsWith('.') == true || ShowHidden();
+        _globLeaf = null;
         Run(path, () =>
         {
             foreach (var child in Children(DriveNames.Normalize(path)))
             {
                 if (Stopping) return;
-                if (Hidden(child)) continue;
+                if (Hidden(child, showHidden)) continue;
                 // ReturnAllContainers: containers whatever the filter, so that callers can recurse.
                 bool match = ((filter is null || filter.IsMatch(child.Name)) && Wanted(child))
                     || (returnContainers == ReturnContainers.ReturnAllContainers && child.IsContainer);
@@ -286,10 +303,13 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
     }
 
     /// <summary>
-    /// Names starting with '.' are hidden, as Get-ChildItem hides them on Linux, unless -Force: the
-    /// same rule as Get-RestoreChildItem's.
+    /// Names starting with '.' are hidden, as Get-ChildItem hides them on Linux, unless -Force or a
+    /// -Filter that starts with '.': the same rule as Get-RestoreChildItem's and RestorePathExpander's.
     /// </summary>
-    private bool Hidden(Child child) => !Force && child.Name.StartsWith('.');
+    private static bool Hidden(Child child, bool showHidden) => !showHidden && child.Name.StartsWith('.');
+
+    /// <summary>Asked once per listing; tab completion (TabCompletion) sees every name, as it must to complete ".ss".</summary>
+    private bool ShowHidden() => Force || Filter?.StartsWith('.') == true || TabCompletion.IsCompleting();
 
     /// <summary>-File and -Directory: containers or the rest (the walk still goes down every folder).</summary>
     private bool Wanted(Child child) => DynamicParameters is not RestoreChildItemParameters p
