@@ -72,7 +72,7 @@ public abstract class RestoreCmdlet : PSCmdlet
         var engine = Engine;
         if (literal) return [new Provider.DriveTarget(value, Session, null)];
         var expander = new RestorePathExpander(engine) { MatchHidden = matchHidden, OnSkipped = Skipped };
-        return expander.Expand(value, StopToken).Select(p => new Provider.DriveTarget(p, Session, null)).ToList();
+        return expander.ExpandMatches(value, StopToken).Select(m => new Provider.DriveTarget(m.Path, Session, null, m.Item)).ToList();
     }
 
     /// <summary>Whether a -Path value (not -LiteralPath) holds wildcards, so that it names matches rather than one item.</summary>

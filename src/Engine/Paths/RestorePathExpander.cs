@@ -36,10 +36,18 @@ public sealed class RestorePathExpander(IRestoreEngine engine)
     /// looked up, so that the caller's own call says what is wrong with it); with wildcards every
     /// existing match in order, or an ItemNotFound error when nothing matches.
     /// </summary>
-    public IReadOnlyList<string> Expand(string path, CancellationToken cancellationToken = default)
+    public IReadOnlyList<string> Expand(string path, CancellationToken cancellationToken = default) =>
+        ExpandMatches(path, cancellationToken).Select(m => m.Path).ToList();
+
+    /// <summary>
+    /// As Expand, with each match's item as the listing gave it (so that a caller writing matches
+    /// needs no second look-up, which through an agent is a round trip); Item is null for a path
+    /// without wildcards.
+    /// </summary>
+    public IReadOnlyList<RestorePathMatch> ExpandMatches(string path, CancellationToken cancellationToken = default)
     {
-        if (!HasWildcards(path)) return [RestoreWildcard.Unescape(path)];
-        var found = Matches(path, cancellationToken).Select(i => i.Path).ToList();
+        if (!HasWildcards(path)) return [new RestorePathMatch(RestoreWildcard.Unescape(path), null)];
+        var found = Matches(path, cancellationToken).Select(i => new RestorePathMatch(i.Path, i)).ToList();
         if (found.Count == 0) throw NotFound(path);
         return found;
     }
@@ -162,3 +170,6 @@ public sealed class RestorePathExpander(IRestoreEngine engine)
         OnSkipped?.Invoke(path, ex);
     }
 }
+
+/// <summary>One path a -Path value names, with its item when a wildcard found it.</summary>
+public readonly record struct RestorePathMatch(string Path, RestoreItem? Item);

@@ -98,7 +98,7 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
         {
             Try(shownAs, () =>
             {
-                var item = engine.GetItem(target.RestorePath);
+                var item = target.Item ?? engine.GetItem(target.RestorePath);
                 if (Wanted(item)) Write(item, item.Name, target.Session);
             });
             return;

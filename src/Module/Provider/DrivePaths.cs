@@ -1,12 +1,16 @@
 using System.Management.Automation;
 using RestoreTools.Engine;
+using RestoreTools.Engine.Browsing;
 using RestoreTools.Engine.Paths;
 using RestoreTools.Module.Remote;
 
 namespace RestoreTools.Module.Provider;
 
-/// <summary>A restore path on one engine, as a drive path stands for it.</summary>
-public sealed record DriveTarget(string RestorePath, RestoreSession? Session, PSDriveInfo? Drive)
+/// <summary>
+/// A restore path on one engine, as a drive path (or a restore path) stands for it; Item is the
+/// entry when a wildcard found it, so that it need not be looked up again.
+/// </summary>
+public sealed record DriveTarget(string RestorePath, RestoreSession? Session, PSDriveInfo? Drive, RestoreItem? Item = null)
 {
     /// <summary>The engine that owns the path: the drive's session, or this host's.</summary>
     internal IRestoreEngine Engine => Session?.Engine ?? EngineHolder.Engine;
@@ -38,7 +42,7 @@ public static class DrivePaths
         var expander = new RestorePathExpander(target.Engine) { MatchHidden = matchHidden, OnSkipped = onSkipped };
         try
         {
-            return expander.Expand(target.RestorePath).Select(p => target with { RestorePath = p }).ToList();
+            return expander.ExpandMatches(target.RestorePath).Select(m => target with { RestorePath = m.Path, Item = m.Item }).ToList();
         }
         catch (RestoreException ex) when (ex.Code == RestoreErrorCode.ItemNotFound && ex.Target == target.RestorePath)
         {

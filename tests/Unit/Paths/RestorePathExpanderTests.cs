@@ -132,6 +132,15 @@ public sealed class RestorePathExpanderTests : IDisposable, IClassFixture<Wildca
     }
 
     [Fact]
+    public void MatchesCarryTheItemsTheListingGave()
+    {
+        var matches = _x.ExpandMatches("/w/part/1/etc/host*");
+        Assert.Equal(["hostname", "hosts"], matches.Select(m => m.Item!.Name));
+        Assert.All(matches, m => Assert.Equal(m.Path, m.Item!.Path));
+        Assert.Null(_x.ExpandMatches("/w/part/1/etc/hosts").Single().Item);
+    }
+
+    [Fact]
     public void APathWithoutWildcardsIsNotLookedUp() =>
         // The caller's own engine call then says what is wrong, as it always did.
         Assert.Equal(["/w/part/9/none"], _x.Expand("/w/part/9/none"));
