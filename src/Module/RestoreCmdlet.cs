@@ -22,7 +22,7 @@ public abstract class RestoreCmdlet : PSCmdlet
     /// file) binds -LiteralPath by RestorePath: a name from an image is never taken as a pattern.
     /// Strings and objects with only a Path bind -Path.
     /// </summary>
-    protected const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+    protected const string PathParameterSet = "Path", LiteralPathParameterSet = "LiteralPath";
 
     /// <summary>The aliases of -LiteralPath: LP (as the FileSystem cmdlets), RestorePath (the property piped objects carry).</summary>
     protected const string LiteralAlias = "LP", RestorePathAlias = "RestorePath";

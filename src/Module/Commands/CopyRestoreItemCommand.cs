@@ -10,18 +10,18 @@ namespace RestoreTools.Module.Commands;
 /// into an existing folder under the item's name, otherwise to the destination path; modes,
 /// mtimes and symlinks (as links) kept; nothing overwritten without -Force.
 /// </summary>
-[Cmdlet(VerbsCommon.Copy, "RestoreItem", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathSet)]
+[Cmdlet(VerbsCommon.Copy, "RestoreItem", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(FileSystemInfo))]
 public sealed class CopyRestoreItemCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
@@ -51,7 +51,7 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     protected override void ProcessRecord()
     {
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
-        bool literal = ParameterSetName == LiteralPathSet;
+        bool literal = ParameterSetName == LiteralPathParameterSet;
         foreach (var value in literal ? LiteralPath : Path)
         {
             // Wildcards match dot-names with -Force only (as Copy-Item -Force takes hidden items);

@@ -4,18 +4,18 @@ using RestoreTools.Engine;
 namespace RestoreTools.Module.Commands;
 
 /// <summary>Unmounts buckets.</summary>
-[Cmdlet(VerbsData.Dismount, "RestoreBucket", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathSet)]
+[Cmdlet(VerbsData.Dismount, "RestoreBucket", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(RestoreBucket))]
 public sealed class DismountRestoreBucketCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
@@ -26,7 +26,7 @@ public sealed class DismountRestoreBucketCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
+        bool literal = ParameterSetName == LiteralPathParameterSet;
         foreach (var value in literal ? LiteralPath : Path)
         {
             IReadOnlyList<Provider.DriveTarget> targets = [];

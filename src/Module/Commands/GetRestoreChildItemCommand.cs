@@ -11,18 +11,18 @@ namespace RestoreTools.Module.Commands;
 /// matches themselves (with -Recurse or -Depth, what is below them), as Get-ChildItem does. Names
 /// starting with '.' are hidden, as on Linux, unless -Force or the path names them.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RestoreChildItem", DefaultParameterSetName = LiteralPathSet)]
+[Cmdlet(VerbsCommon.Get, "RestoreChildItem", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(RestoreItem))]
 public sealed class GetRestoreChildItemCommand : RestoreCmdlet
 {
-    [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = ["/"];
 
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
-    [Parameter(ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
@@ -67,7 +67,7 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
+        bool literal = ParameterSetName == LiteralPathParameterSet;
         foreach (var value in literal ? LiteralPath ?? ["/"] : Path)
         {
             IReadOnlyList<Provider.DriveTarget> targets = [];

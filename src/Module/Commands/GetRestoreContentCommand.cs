@@ -8,18 +8,18 @@ namespace RestoreTools.Module.Commands;
 /// Reads a file inside an image through engine.OpenRead, as Get-Content does: lines (streamed),
 /// one string with -Raw, or bytes with -AsByteStream. -TotalCount stops early (lines or bytes).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RestoreContent", DefaultParameterSetName = LiteralPathSet)]
+[Cmdlet(VerbsCommon.Get, "RestoreContent", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(string), typeof(byte), typeof(byte[]))]
 public sealed class GetRestoreContentCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
@@ -53,7 +53,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
+        bool literal = ParameterSetName == LiteralPathParameterSet;
         foreach (var value in literal ? LiteralPath : Path)
         {
             IReadOnlyList<Provider.DriveTarget> targets = [];

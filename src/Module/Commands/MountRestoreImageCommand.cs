@@ -8,6 +8,8 @@ namespace RestoreTools.Module.Commands;
 [OutputType(typeof(RestoreDisk))]
 public sealed class MountRestoreImageCommand : RestoreCmdlet
 {
+    private const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];

@@ -7,18 +7,18 @@ namespace RestoreTools.Module.Commands;
 /// Resolves restore paths /disk/type/component/path. A full path gives a ResolvedPath whose
 /// LocalPath can be read; a partial path lists the next level as RestorePathEntry objects.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Resolve, "RestorePath", DefaultParameterSetName = LiteralPathSet)]
+[Cmdlet(VerbsDiagnostic.Resolve, "RestorePath", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(ResolvedPath), typeof(RestorePathEntry))]
 public sealed class ResolveRestorePathCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias(LiteralAlias, RestorePathAlias)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
@@ -26,7 +26,7 @@ public sealed class ResolveRestorePathCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
+        bool literal = ParameterSetName == LiteralPathParameterSet;
         foreach (var value in literal ? LiteralPath : Path)
         {
             IReadOnlyList<Provider.DriveTarget> targets = [];
