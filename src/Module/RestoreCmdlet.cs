@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using RestoreTools.Engine;
+using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Module;
 
@@ -14,6 +15,17 @@ public abstract class RestoreCmdlet : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias(SessionProperty)]
     public Remote.RestoreSession? Session { get; set; }
+
+    /// <summary>
+    /// Parameter sets of cmdlets taking restore paths. LiteralPath is the default set so that an
+    /// object carrying both Path and RestorePath (every item, bucket or resolved path, by the types
+    /// file) binds -LiteralPath by RestorePath: a name from an image is never taken as a pattern.
+    /// Strings and objects with only a Path bind -Path.
+    /// </summary>
+    protected const string PathParameterSet = "Path", LiteralPathParameterSet = "LiteralPath";
+
+    /// <summary>The aliases of -LiteralPath: LP (as the FileSystem cmdlets), RestorePath (the property piped objects carry).</summary>
+    protected const string LiteralAlias = "LP", RestorePathAlias = "RestorePath";
 
     /// <summary>The note property that carries the session on the objects written.</summary>
     public const string SessionProperty = "RestoreSession";
@@ -34,13 +46,37 @@ public abstract class RestoreCmdlet : PSCmdlet
     }
 
     /// <summary>Writes an object of the engine; through a session, with the session attached to it.</summary>
-    protected void WriteRestoreObject(object value)
+    protected void WriteRestoreObject(object value) => WriteRestoreObject(value, Session);
+
+    /// <summary>Writes an object of the engine with the session it came through (none: this host).</summary>
+    protected void WriteRestoreObject(object value, Remote.RestoreSession? session)
     {
-        if (Session is null) { WriteObject(value); return; }
+        if (session is null) { WriteObject(value); return; }
         var wrapped = new PSObject(value);
-        wrapped.Properties.Add(new PSNoteProperty(SessionProperty, Session));
+        wrapped.Properties.Add(new PSNoteProperty(SessionProperty, session));
         WriteObject(wrapped);
     }
+
+    /// <summary>
+    /// What one -Path or -LiteralPath value names, each with its engine and session: a Restore: drive
+    /// path through its drive, a restore path on this cmdlet's engine. A -Path value's wildcards are
+    /// expanded by the engine's RestorePathExpander (the same for this host and an agent); matching
+    /// nothing is an ItemNotFound error. A -LiteralPath value is taken as written. Matched names are
+    /// the engine's paths, never expanded again. Branches that could not be looked into are warnings.
+    /// </summary>
+    protected IReadOnlyList<Provider.DriveTarget> Targets(string value, bool literal, bool matchHidden = false)
+    {
+        void Skipped(string path, RestoreException ex) => WriteWarning($"'{path}' was not searched: {ex.Message}");
+        if (Provider.DrivePaths.Resolve(this, value, expandWildcards: !literal, matchHidden, Skipped) is { } onDrive)
+            return onDrive;
+        var engine = Engine;
+        if (literal) return [new Provider.DriveTarget(value, Session, null)];
+        var expander = new RestorePathExpander(engine) { MatchHidden = matchHidden, OnSkipped = Skipped };
+        return expander.ExpandMatches(value, StopToken).Select(m => new Provider.DriveTarget(m.Path, Session, null, m.Item)).ToList();
+    }
+
+    /// <summary>Whether a -Path value (not -LiteralPath) holds wildcards, so that it names matches rather than one item.</summary>
+    protected static bool IsPattern(string value, bool literal) => !literal && RestorePathExpander.HasWildcards(value);
 
     private readonly CancellationTokenSource _stop = new();
 

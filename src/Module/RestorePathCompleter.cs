@@ -2,13 +2,16 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using RestoreTools.Engine;
+using RestoreTools.Engine.Paths;
 
 namespace RestoreTools.Module;
 
 /// <summary>
 /// Completes restore paths level by level: disks, bucket types, components, then folders and
 /// files inside the mounted filesystem (engine.Resolve + a listing of LocalPath). For the
-/// *-RestoreBucket cmdlets it offers whole bucket paths.
+/// *-RestoreBucket cmdlets it offers whole bucket paths. For -Path, which takes wildcards, names
+/// are completed with their wildcard characters escaped (a`[1`].txt), so that the completed path
+/// names that item only; for -LiteralPath they are completed as they are.
 /// </summary>
 public sealed class RestorePathCompleter : IArgumentCompleter
 {
@@ -18,7 +21,8 @@ public sealed class RestorePathCompleter : IArgumentCompleter
         try
         {
             bool bucketsOnly = commandName?.EndsWith("RestoreBucket", StringComparison.OrdinalIgnoreCase) == true;
-            return Complete(EngineHolder.Engine, wordToComplete ?? "", bucketsOnly).ToList();
+            bool escape = !string.Equals(parameterName, "LiteralPath", StringComparison.OrdinalIgnoreCase);
+            return Complete(EngineHolder.Engine, wordToComplete ?? "", bucketsOnly, escape).ToList();
         }
         catch (Exception)
         {
@@ -27,9 +31,13 @@ public sealed class RestorePathCompleter : IArgumentCompleter
     }
 
     /// <summary>The completion logic, separate from the PowerShell plumbing.</summary>
-    public static IEnumerable<CompletionResult> Complete(IRestoreEngine engine, string word, bool bucketsOnly = false)
+    public static IEnumerable<CompletionResult> Complete(IRestoreEngine engine, string word, bool bucketsOnly = false, bool escape = false)
     {
         string text = Unquote(word);
+        // A -Path word is a pattern: what it names is its unescaped text, and names go back escaped.
+        string typed = text;
+        if (escape) text = RestoreWildcard.Unescape(text);
+        string Name(string name) => escape ? RestoreWildcard.Escape(name) : name;
         if (!text.StartsWith('/')) text = "/" + text;
         int slash = text.LastIndexOf('/');
         string parent = slash == 0 ? "/" : text[..slash];
@@ -48,7 +56,10 @@ public sealed class RestorePathCompleter : IArgumentCompleter
         }
 
         var resolved = engine.Resolve(parent);
-        string prefix = parent == "/" ? "/" : parent + "/";
+        // The parent as the user typed it (escapes kept).
+        int typedSlash = typed.LastIndexOf('/');
+        string typedParent = typedSlash <= 0 ? "/" : typed[..typedSlash];
+        string prefix = typedParent.StartsWith('/') ? (typedParent == "/" ? "/" : typedParent + "/") : "/" + typedParent + "/";
 
         if (resolved.Kind is ResolvedKind.Root or ResolvedKind.Disk or ResolvedKind.BucketType)
         {
@@ -56,7 +67,7 @@ public sealed class RestorePathCompleter : IArgumentCompleter
             {
                 if (!child.Name.StartsWith(leaf, StringComparison.OrdinalIgnoreCase)) continue;
                 string tip = child.Detail ?? $"{child.Kind} {child.Path}";
-                yield return Result(prefix + child.Name + "/", child.Name, CompletionResultType.ProviderContainer, tip);
+                yield return Result(prefix + Name(child.Name) + "/", child.Name, CompletionResultType.ProviderContainer, tip);
             }
             yield break;
         }
@@ -68,7 +79,7 @@ public sealed class RestorePathCompleter : IArgumentCompleter
         foreach (var e in entries)
         {
             bool dir = e is DirectoryInfo && e.LinkTarget is null;
-            string path = prefix + e.Name + (dir ? "/" : "");
+            string path = prefix + Name(e.Name) + (dir ? "/" : "");
             yield return Result(path, e.Name + (dir ? "/" : ""),
                 dir ? CompletionResultType.ProviderContainer : CompletionResultType.ProviderItem, prefix + e.Name);
         }

@@ -10,14 +10,22 @@ namespace RestoreTools.Module.Commands;
 /// into an existing folder under the item's name, otherwise to the destination path; modes,
 /// mtimes and symlinks (as links) kept; nothing overwritten without -Force.
 /// </summary>
-[Cmdlet(VerbsCommon.Copy, "RestoreItem", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Copy, "RestoreItem", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(FileSystemInfo))]
 public sealed class CopyRestoreItemCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = [];
+
+    /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -43,15 +51,16 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     protected override void ProcessRecord()
     {
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
-        foreach (var path in Path)
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? LiteralPath : Path)
         {
-            Try(path, () =>
-            {
-                // A Restore: drive path copies through its drive's engine.
-                if (Provider.DrivePaths.Resolve(this, path, expandWildcards: true) is { } targets)
-                    foreach (var t in targets) CopyOne(t.Engine, t.RestorePath, destination);
-                else CopyOne(Engine, path, destination);
-            });
+            // Wildcards match dot-names with -Force only (as Copy-Item -Force takes hidden items);
+            // a folder copied takes everything below it either way.
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal, matchHidden: Force))) continue;
+            // A Restore: drive path copies through its drive's engine; each match is its own item.
+            foreach (var t in targets)
+                Try(targets.Count == 1 ? value : t.RestorePath, () => CopyOne(t.Engine, t.RestorePath, destination));
         }
     }
 

@@ -7,16 +7,30 @@ namespace RestoreTools.Module.Commands;
 /// <summary>
 /// Lists the items at a restore path, as Get-ChildItem does: entries of a folder (a file lists
 /// itself), or disks, bucket types and buckets at partial paths, each folder sorted by name;
-/// -Recurse walks sub-folders (never symlinks), folder by folder.
+/// -Recurse walks sub-folders (never symlinks), folder by folder. A -Path with wildcards writes its
+/// matches themselves (with -Recurse or -Depth, what is below them), as Get-ChildItem does. Names
+/// starting with '.' are hidden, as on Linux, unless -Force or the path names them.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RestoreChildItem")]
+[Cmdlet(VerbsCommon.Get, "RestoreChildItem", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(RestoreItem))]
 public sealed class GetRestoreChildItemCommand : RestoreCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "/";
+    [SupportsWildcards]
+    public string[] Path { get; set; } = ["/"];
+
+    /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
+    [Parameter(ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    /// <summary>Lists names starting with '.' too (hidden on Linux), as Get-ChildItem -Force does.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     [Parameter]
     public SwitchParameter Recurse { get; set; }
@@ -53,6 +67,19 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? LiteralPath ?? ["/"] : Path)
+        {
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal, matchHidden: Force))) continue;
+            bool pattern = IsPattern(value, literal);
+            foreach (var target in targets) List(target, value, pattern);
+        }
+    }
+
+    private void List(Provider.DriveTarget target, string shownAs, bool matchOfPattern)
+    {
+        var engine = target.Engine;
         var pattern = Filter is null ? null : new WildcardPattern(Filter, WildcardOptions.IgnoreCase);
         var include = Include?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
         var exclude = Exclude?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
@@ -63,12 +90,25 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
             && (!File || !item.IsContainer)
             && (!Directory || item.IsContainer && item.Type != ItemType.Symlink);
         // -Depth implies -Recurse, as with Get-ChildItem.
-        int depth = Recurse.IsPresent || MyInvocation.BoundParameters.ContainsKey(nameof(Depth)) ? Depth : 0;
+        bool recurse = Recurse.IsPresent || MyInvocation.BoundParameters.ContainsKey(nameof(Depth));
+        int depth = recurse ? Depth : 0;
+
+        // A match of a wildcard is written itself, as Get-ChildItem writes it; recursing, what is below it.
+        if (matchOfPattern && !recurse)
+        {
+            Try(shownAs, () =>
+            {
+                var item = target.Item ?? engine.GetItem(target.RestorePath);
+                if (Wanted(item)) Write(item, item.Name, target.Session);
+            });
+            return;
+        }
 
         // Breadth by folder, as Get-ChildItem: a folder's entries first, then its sub-folders.
         // Only folder paths are kept, never the entries themselves.
+        string root = target.RestorePath;
         var pending = new Stack<(string Path, int Level)>();
-        pending.Push((Path, 0));
+        pending.Push((root, 0));
         bool first = true;
         while (pending.Count > 0)
         {
@@ -76,19 +116,19 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
             var subfolders = new List<string>();
             bool isFirst = first;
             first = false;
-            Try(isFirst ? Path : folder, () =>
+            Try(isFirst ? shownAs : folder, () =>
             {
                 // Sorted by name, as ls lists (a directory's own order is its filesystem's hash order).
                 // A folder's entries are held for that; the engine and the agent stream them.
-                var items = Engine.List(folder, StopToken).ToList();
+                var items = engine.List(folder, StopToken).ToList();
                 items.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
                 foreach (var item in items)
                 {
-                    if (Wanted(item))
-                    {
-                        if (Name) WriteObject(RelativeName(item.Path, item.Name));
-                        else WriteRestoreObject(item);
-                    }
+                    // Hidden as on Linux: dot-names, and what is below them, unless -Force; but a file
+                    // lists itself, and a path the user wrote is shown even when its name is hidden.
+                    if (!Force && item.Name.StartsWith('.')
+                        && !(isFirst && !item.IsContainer && items.Count == 1 && IsSelf(engine, root, item))) continue;
+                    if (Wanted(item)) Write(item, RelativeName(root, item.Path, item.Name), target.Session);
                     // Symlinks are never followed; a file lists itself, so never descend into it.
                     if (level < depth && item.IsContainer && item.Type != ItemType.Symlink && item.Path != folder)
                         subfolders.Add(item.Path);
@@ -98,10 +138,20 @@ public sealed class GetRestoreChildItemCommand : RestoreCmdlet
         }
     }
 
-    /// <summary>An entry's path below the listed folder (its name at the first level), as Get-ChildItem -Name writes it.</summary>
-    private string RelativeName(string itemPath, string name)
+    private void Write(RestoreItem item, string relativeName, Remote.RestoreSession? session)
     {
-        string root = Path.TrimEnd('/') + "/";
+        if (Name) WriteObject(relativeName);
+        else WriteRestoreObject(item, session);
+    }
+
+    /// <summary>Whether the one entry of a listing is the listed path itself (a file lists itself).</summary>
+    private static bool IsSelf(IRestoreEngine engine, string root, RestoreItem item) =>
+        engine.GetItem(root) is { IsContainer: false } self && self.Path == item.Path;
+
+    /// <summary>An entry's path below the listed folder (its name at the first level), as Get-ChildItem -Name writes it.</summary>
+    private static string RelativeName(string listed, string itemPath, string name)
+    {
+        string root = listed.TrimEnd('/') + "/";
         return itemPath.StartsWith(root, StringComparison.Ordinal) ? itemPath[root.Length..] : name;
     }
 }

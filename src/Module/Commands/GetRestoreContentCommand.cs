@@ -8,14 +8,26 @@ namespace RestoreTools.Module.Commands;
 /// Reads a file inside an image through engine.OpenRead, as Get-Content does: lines (streamed),
 /// one string with -Raw, or bytes with -AsByteStream. -TotalCount stops early (lines or bytes).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RestoreContent")]
+[Cmdlet(VerbsCommon.Get, "RestoreContent", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(string), typeof(byte), typeof(byte[]))]
 public sealed class GetRestoreContentCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    [SupportsWildcards]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
+
+    // The file being read: one match of one value at a time.
+    private IRestoreEngine _engine = null!;
+    private string _path = "";
 
     [Parameter]
     public SwitchParameter Raw { get; set; }
@@ -41,12 +53,25 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        Try(Path, () =>
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? LiteralPath : Path)
+        {
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal))) continue;
+            foreach (var t in targets) Read(t.Engine, t.RestorePath, targets.Count == 1 ? value : t.RestorePath);
+        }
+    }
+
+    private void Read(IRestoreEngine engine, string path, string shown)
+    {
+        _engine = engine;
+        _path = path;
+        Try(shown, () =>
         {
             try
             {
                 if (Tail >= 0 && (AsByteStream || TotalCount >= 0))
-                    throw new RestoreException(RestoreErrorCode.NotSupported, "-Tail takes lines: it goes with neither -AsByteStream nor -TotalCount", Path);
+                    throw new RestoreException(RestoreErrorCode.NotSupported, "-Tail takes lines: it goes with neither -AsByteStream nor -TotalCount", shown);
                 if (Tail >= 0) ReadTail();
                 else if (AsByteStream) ReadBytes();
                 else if (Raw) ReadRaw();
@@ -54,7 +79,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new RestoreException(RestoreErrorCode.ReadFailed, $"reading '{Path}' failed: {ex.Message}", Path, ex);
+                throw new RestoreException(RestoreErrorCode.ReadFailed, $"reading '{shown}' failed: {ex.Message}", shown, ex);
             }
         });
     }
@@ -62,7 +87,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
     private void ReadBytes()
     {
         long? length = TotalCount >= 0 ? TotalCount : null;
-        using var stream = Engine.OpenRead(Path, 0, length);
+        using var stream = _engine.OpenRead(_path, 0, length);
         if (Raw)
         {
             var ms = new MemoryStream();
@@ -80,7 +105,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
 
     private void ReadRaw()
     {
-        using var reader = new StreamReader(Engine.OpenRead(Path), Encoding, detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(_engine.OpenRead(_path), Encoding, detectEncodingFromByteOrderMarks: true);
         if (TotalCount < 0)
         {
             WriteObject(reader.ReadToEnd());
@@ -101,7 +126,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
     private void ReadLines()
     {
         if (TotalCount == 0) return;
-        using var reader = new StreamReader(Engine.OpenRead(Path), Encoding, detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(_engine.OpenRead(_path), Encoding, detectEncodingFromByteOrderMarks: true);
         long count = 0;
         string? line;
         while ((line = reader.ReadLine()) is not null)
@@ -128,7 +153,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
     /// </summary>
     private List<string> TailFromEnd()
     {
-        long size = Engine.GetItem(Path).Size;
+        long size = _engine.GetItem(_path).Size;
         const int Block = 1 << 16;
         var tail = new List<byte[]>();
         long position = size, newlines = 0;
@@ -137,7 +162,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
         {
             int n = (int)Math.Min(Block, position);
             position -= n;
-            using var stream = Engine.OpenRead(Path, position, n);
+            using var stream = _engine.OpenRead(_path, position, n);
             var block = new byte[n];
             int read = 0;
             while (read < n && stream.Read(block, read, n - read) is > 0 and var got) read += got;
@@ -165,7 +190,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
     private List<string> TailByReading()
     {
         var last = new Queue<string>();
-        using var reader = new StreamReader(Engine.OpenRead(Path), Encoding, detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(_engine.OpenRead(_path), Encoding, detectEncodingFromByteOrderMarks: true);
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {

@@ -7,27 +7,43 @@ namespace RestoreTools.Module.Commands;
 /// Resolves restore paths /disk/type/component/path. A full path gives a ResolvedPath whose
 /// LocalPath can be read; a partial path lists the next level as RestorePathEntry objects.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Resolve, "RestorePath")]
+[Cmdlet(VerbsDiagnostic.Resolve, "RestorePath", DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(ResolvedPath), typeof(RestorePathEntry))]
 public sealed class ResolveRestorePathCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = [];
+
+    /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     protected override void ProcessRecord()
     {
-        foreach (var path in Path)
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? LiteralPath : Path)
         {
-            Try(path, () =>
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal))) continue;
+            foreach (var t in targets)
             {
-                var resolved = Engine.Resolve(path);
-                if (resolved.Kind is ResolvedKind.Bucket or ResolvedKind.Item)
-                    WriteRestoreObject(resolved);
-                else
-                    foreach (var child in resolved.Children) WriteRestoreObject(child);
-            });
+                string path = t.RestorePath;
+                object shown = targets.Count == 1 ? value : path;
+                Try(shown, () =>
+                {
+                    var resolved = t.Engine.Resolve(path);
+                    if (resolved.Kind is ResolvedKind.Bucket or ResolvedKind.Item)
+                        WriteRestoreObject(resolved, t.Session);
+                    else
+                        foreach (var child in resolved.Children) WriteRestoreObject(child, t.Session);
+                });
+            }
         }
     }
 }

@@ -1,11 +1,16 @@
 using System.Management.Automation;
 using RestoreTools.Engine;
+using RestoreTools.Engine.Browsing;
+using RestoreTools.Engine.Paths;
 using RestoreTools.Module.Remote;
 
 namespace RestoreTools.Module.Provider;
 
-/// <summary>A restore path on one engine, as a drive path stands for it.</summary>
-public sealed record DriveTarget(string RestorePath, RestoreSession? Session, PSDriveInfo? Drive)
+/// <summary>
+/// A restore path on one engine, as a drive path (or a restore path) stands for it; Item is the
+/// entry when a wildcard found it, so that it need not be looked up again.
+/// </summary>
+public sealed record DriveTarget(string RestorePath, RestoreSession? Session, PSDriveInfo? Drive, RestoreItem? Item = null)
 {
     /// <summary>The engine that owns the path: the drive's session, or this host's.</summary>
     internal IRestoreEngine Engine => Session?.Engine ?? EngineHolder.Engine;
@@ -20,31 +25,30 @@ public static class DrivePaths
     /// <summary>
     /// The restore paths a value names on a RestoreTools drive, with that drive's session; null when
     /// the value is a restore path (/disk/...) or a path of another provider, which the caller takes as it did.
-    /// With expandWildcards, a wildcard value is expanded through the drive (no match: an ItemNotFound error).
+    /// With expandWildcards (-Path), the drive path becomes a restore path pattern and the drive's engine
+    /// expands it (RestorePathExpander, as for restore paths: case-sensitive, no match is an ItemNotFound
+    /// error); without (-LiteralPath) the names are taken as written.
     /// </summary>
-    public static IReadOnlyList<DriveTarget>? Resolve(PSCmdlet cmdlet, string path, bool expandWildcards = false)
+    public static IReadOnlyList<DriveTarget>? Resolve(PSCmdlet cmdlet, string path, bool expandWildcards = false,
+        bool matchHidden = false, Action<string, RestoreException>? onSkipped = null)
     {
         // Restore paths start at the root of the engine: they stay the engine's to resolve.
         if (string.IsNullOrEmpty(path) || path[0] == '/') return null;
-        var paths = cmdlet.SessionState.Path;
-        // -Path semantics: wildcards expand, and escaped ones (a drive item's Path) are unescaped.
-        if (expandWildcards && path.IndexOfAny(['*', '?', '[', ']', '`']) >= 0)
+        // The unresolved provider path keeps wildcards and their escapes as written: the engine expands them.
+        string? providerPath = Provider(cmdlet.SessionState.Path, path, out var provider, out var drive);
+        if (providerPath is null || !IsOurs(provider)) return null;
+        var target = Target(providerPath, drive);
+        if (!expandWildcards) return [target];
+        var expander = new RestorePathExpander(target.Engine) { MatchHidden = matchHidden, OnSkipped = onSkipped };
+        try
         {
-            Provider(paths, path, out var provider, out _);
-            if (!IsOurs(provider)) return null;
-            try
-            {
-                return paths.GetResolvedPSPathFromPSPath(path)
-                    .Select(p => Target(p.ProviderPath, p.Drive))
-                    .ToList();
-            }
-            catch (ItemNotFoundException ex)
-            {
-                throw new RestoreException(RestoreErrorCode.ItemNotFound, $"nothing matches '{path}'", path, ex);
-            }
+            return expander.ExpandMatches(target.RestorePath).Select(m => target with { RestorePath = m.Path, Item = m.Item }).ToList();
         }
-        string? providerPath = Provider(paths, path, out var p1, out var drive);
-        return providerPath is not null && IsOurs(p1) ? [Target(providerPath, drive)] : null;
+        catch (RestoreException ex) when (ex.Code == RestoreErrorCode.ItemNotFound && ex.Target == target.RestorePath)
+        {
+            // Said in the user's own spelling of the path.
+            throw RestorePathExpander.NotFound(path);
+        }
     }
 
     /// <summary>One restore path for a value: the drive's translation, or the value itself with no session.</summary>

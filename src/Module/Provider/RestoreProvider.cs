@@ -129,6 +129,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
     protected override void GetChildItems(string path, bool recurse, uint depth)
     {
         var filter = FilterPattern();
+        bool showHidden = ShowHidden();
         // A folder's entries first, then its sub-folders, as Get-ChildItem does on FileSystem;
         // only folder paths wait on the stack, never the entries.
         var pending = new Stack<(string ProviderPath, uint Level)>();
@@ -142,6 +143,7 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
                 foreach (var child in Children(folder))
                 {
                     if (Stopping) return;
+                    if (Hidden(child, showHidden)) continue;
                     if ((filter is null || filter.IsMatch(child.Name)) && Wanted(child)) WriteShown(child.Item, child.ProviderPath, child.IsContainer);
                     if (recurse && level < depth && child.IsContainer) subfolders.Add(child.ProviderPath);
                 }
@@ -150,14 +152,31 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         }
     }
 
+    /// <summary>
+    /// PowerShell's globber hands each wildcard leaf here just before it asks GetChildNames for the
+    /// names to match it against: a leaf starting with '.' (.bash*) may then match dot-names, as in
+    /// the shell and in RestorePathExpander, and tab completion of ".h" finds ".hidden". Nothing is converted.
+    /// </summary>
+    protected override bool ConvertPath(string path, string filter, ref string updatedPath, ref string updatedFilter)
+    {
+        _globLeaf = path;
+        return false;
+    }
+
+    private string? _globLeaf;
+
     protected override void GetChildNames(string path, ReturnContainers returnContainers)
     {
         var filter = FilterPattern();
+        // A glob leaf starting with '.' (ConvertPath) may match dot-names.
+        bool showHidden = _globLeaf?.StartsWith('.') == true || ShowHidden();
+        _globLeaf = null;
         Run(path, () =>
         {
             foreach (var child in Children(DriveNames.Normalize(path)))
             {
                 if (Stopping) return;
+                if (Hidden(child, showHidden)) continue;
                 // ReturnAllContainers: containers whatever the filter, so that callers can recurse.
                 bool match = ((filter is null || filter.IsMatch(child.Name)) && Wanted(child))
                     || (returnContainers == ReturnContainers.ReturnAllContainers && child.IsContainer);
@@ -266,6 +285,10 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
             // preValidated: the note deliberately hides the record's own Path.
             shown.Properties.Add(new PSNoteProperty("Path", WildcardPattern.Escape(DrivePath(providerPath))), true);
             shown.Properties.Add(new PSNoteProperty("RestorePath", restorePath), true);
+            // Piped to a RestoreTools cmdlet, RestorePath binds -LiteralPath and this binds -Session:
+            // the item is read through its drive's agent.
+            if ((PSDriveInfo as RestoreDriveInfo)?.Session is { } session)
+                shown.Properties.Add(new PSNoteProperty(RestoreCmdlet.SessionProperty, session), true);
         }
         WriteItemObject(shown, providerPath, container);
     }
@@ -278,6 +301,15 @@ public sealed class RestoreProvider : NavigationCmdletProvider, IContentCmdletPr
         foreach (var i in items) map.TryAdd(key(i), i);
         return map;
     }
+
+    /// <summary>
+    /// Names starting with '.' are hidden, as Get-ChildItem hides them on Linux, unless -Force or a
+    /// -Filter that starts with '.': the same rule as Get-RestoreChildItem's and RestorePathExpander's.
+    /// </summary>
+    private static bool Hidden(Child child, bool showHidden) => !showHidden && child.Name.StartsWith('.');
+
+    /// <summary>Asked once per listing; tab completion (TabCompletion) sees every name, as it must to complete ".ss".</summary>
+    private bool ShowHidden() => Force || Filter?.StartsWith('.') == true || TabCompletion.IsCompleting();
 
     /// <summary>-File and -Directory: containers or the rest (the walk still goes down every folder).</summary>
     private bool Wanted(Child child) => DynamicParameters is not RestoreChildItemParameters p
