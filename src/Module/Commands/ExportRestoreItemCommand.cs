@@ -104,6 +104,8 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
     {
         base.EndProcessing();
         if (_inputs.Count == 0) return; // every value was refused already, each with its error
+        // The session the items came through, so that an agent's refusal is reported as one (Try).
+        Session = _inputs[0].Via;
         Try(_inputs.Count == 1 ? _inputs[0].Given : Destination, WriteArchive);
     }
 
