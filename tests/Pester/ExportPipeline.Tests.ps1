@@ -75,7 +75,6 @@ BeforeAll {
     $deadline = [DateTime]::UtcNow.AddSeconds(20)
     while (-not (Test-Path $Socket) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
     $script:S = Connect-RestoreAgent -Socket $Socket -TokenFile $TokenFile
-    $script:Ways = @(@{ Way = 'on this host'; Splat = @{} }, @{ Way = 'through an agent'; Splat = @{ Session = $S } })
 }
 
 AfterAll {
@@ -96,7 +95,7 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
     @{ Way = 'through an agent'; Remote = $true }
 ) {
     BeforeAll {
-        $script:s = if ($Remote) { @{ Session = $S } } else { @{} }
+        $script:Sp = if ($Remote) { @{ Session = $S } } else { @{} }
     }
     BeforeEach {
         $script:Dest = Join-Path $Work "out-$([guid]::NewGuid().ToString('N'))"
@@ -104,7 +103,7 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
     }
 
     It 'Get-RestoreChildItem .../etc | Export-RestoreItem writes one archive holding every item' {
-        $items = @(Get-RestoreChildItem @s "/$A/raw/etc")
+        $items = @(Get-RestoreChildItem @Sp "/$A/raw/etc")
         $items.Count | Should -Be 5
         $errs = Get-Errors { $items | Export-RestoreItem -Destination "$Dest/multi.tar" }
         $errs.Count | Should -Be 0
@@ -120,7 +119,7 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
     }
 
     It 'takes several -Path values, files and folders, into one zip' {
-        Export-RestoreItem @s -Path "/$A/raw/etc/hostname", "/$A/raw/data/sub", "/$B/raw/etc/hosts" -Destination "$Dest/several.zip"
+        Export-RestoreItem @Sp -Path "/$A/raw/etc/hostname", "/$A/raw/data/sub", "/$B/raw/etc/hosts" -Destination "$Dest/several.zip"
         $got = Get-ZipHashes "$Dest/several.zip"
         ($got.Keys -join ',') | Should -Be 'hostname,hosts,sub/deeper/plan.txt,sub/other.bin,sub/report.txt'
         $got['hosts'] | Should -Be (Get-FileHash "$TreeB/etc/hosts").Hash
@@ -129,7 +128,7 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
     }
 
     It 'refuses two items with one name (NameInUse) and writes nothing' {
-        $errs = Get-Errors { Export-RestoreItem @s -Path "/$A/raw/etc/hosts", "/$B/raw/etc/hosts" -Destination "$Dest/clash.tar" }
+        $errs = Get-Errors { Export-RestoreItem @Sp -Path "/$A/raw/etc/hosts", "/$B/raw/etc/hosts" -Destination "$Dest/clash.tar" }
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'NameInUse,*'
         "$($errs[0])" | Should -BeLike "*/$A/raw/etc/hosts*/$B/raw/etc/hosts*'hosts'*"
@@ -137,17 +136,17 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
     }
 
     It 'refuses -Format Raw with several items, and a folder as the destination of several' {
-        $errs = Get-Errors { Export-RestoreItem @s -Path "/$A/raw/etc/hosts", "/$A/raw/etc/passwd" -Destination "$Dest/x.raw" -Format Raw }
+        $errs = Get-Errors { Export-RestoreItem @Sp -Path "/$A/raw/etc/hosts", "/$A/raw/etc/passwd" -Destination "$Dest/x.raw" -Format Raw }
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'NotSupported,*'
         "$($errs[0])" | Should -BeLike '*-Format Raw writes one file*2 items*'
-        $errs = Get-Errors { Export-RestoreItem @s -Path "/$A/raw/etc/hosts", "/$A/raw/etc/passwd" -Destination $Dest }
+        $errs = Get-Errors { Export-RestoreItem @Sp -Path "/$A/raw/etc/hosts", "/$A/raw/etc/passwd" -Destination $Dest }
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPath,*'
         "$($errs[0])" | Should -BeLike '*name the archive file*'
         @(Get-ChildItem $Dest -Force).Count | Should -Be 0
     }
 
     It 'names a missing item and writes the others (as tar does)' {
-        $errs = Get-Errors { Export-RestoreItem @s -Path "/$A/raw/etc/hosts", "/$A/raw/nope", "/$A/raw/etc/passwd" -Destination "$Dest/some.tar" }
+        $errs = Get-Errors { Export-RestoreItem @Sp -Path "/$A/raw/etc/hosts", "/$A/raw/nope", "/$A/raw/etc/passwd" -Destination "$Dest/some.tar" }
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'ItemNotFound,*'
         (Invoke-Tool tar @('-tf', "$Dest/some.tar") | Sort-Object) | Should -Be @('hosts', 'passwd')
@@ -155,27 +154,27 @@ Describe 'Export-RestoreItem collects its input into one archive (<Way>)' -ForEa
 
     It 'never overwrites without -Force, overwrites with it; -WhatIf writes nothing' {
         Set-Content -LiteralPath "$Dest/m.tar" -Value 'mine' -NoNewline
-        $errs = Get-Errors { Get-RestoreChildItem @s "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/m.tar" }
+        $errs = Get-Errors { Get-RestoreChildItem @Sp "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/m.tar" }
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'TargetExists,*'
         $errs[0].TargetObject | Should -Be "$Dest/m.tar"
         Get-Content -Raw "$Dest/m.tar" | Should -BeExactly 'mine'
-        Get-RestoreChildItem @s "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/m.tar" -Force
+        Get-RestoreChildItem @Sp "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/m.tar" -Force
         @(Invoke-Tool tar @('-tf', "$Dest/m.tar")).Count | Should -Be 5
-        Get-RestoreChildItem @s "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/w.tar" -WhatIf
+        Get-RestoreChildItem @Sp "/$A/raw/etc" | Export-RestoreItem -Destination "$Dest/w.tar" -WhatIf
         @(Get-ChildItem $Dest -Force).Name | Should -Be 'm.tar'
     }
 
     It '-Include and -Exclude pick the files of the walk; folders stay' {
-        Export-RestoreItem @s -Path "/$A/raw/etc", "/$A/raw/data" -Destination "$Dest/f.tar.gz" -Include '*.txt', '*.CONF' -Exclude 'report*'
+        Export-RestoreItem @Sp -Path "/$A/raw/etc", "/$A/raw/data" -Destination "$Dest/f.tar.gz" -Include '*.txt', '*.CONF' -Exclude 'report*'
         (Invoke-Tool tar @('-tzf', "$Dest/f.tar.gz") | Sort-Object) |
             Should -Be @('data/', 'data/sub/', 'data/sub/deeper/', 'data/sub/deeper/plan.txt', 'etc/', 'etc/os.conf')
     }
 
     It 'keeps a single folder under its name and a single file raw, as before' {
-        Export-RestoreItem @s "/$A/raw/data/sub" -Destination $Dest
+        Export-RestoreItem @Sp "/$A/raw/data/sub" -Destination $Dest
         (Invoke-Tool tar @('-tf', "$Dest/sub.tar") | Sort-Object)[0] | Should -Be 'sub/'
-        Get-RestoreChildItem @s "/$A/raw/etc/blob.bin" | Export-RestoreItem -Destination "$Dest/blob.copy"
+        Get-RestoreChildItem @Sp "/$A/raw/etc/blob.bin" | Export-RestoreItem -Destination "$Dest/blob.copy"
         (Get-FileHash "$Dest/blob.copy").Hash | Should -Be (Get-FileHash "$TreeA/etc/blob.bin").Hash
     }
 }
@@ -199,7 +198,7 @@ Describe 'Export-RestoreItem with items of several sessions' {
             $ps.Streams.Progress.Count | Should -BeGreaterThan 0
             @($ps.Streams.Progress.Activity | Select-Object -Unique) | Should -Be 'Export-RestoreItem 2 items'
         } finally { $ps.Dispose() }
-        @(Invoke-Tool tar @('-tf', $dest)).Count | Should -Be 12
+        @(Invoke-Tool tar @('-tf', $dest)).Count | Should -Be 14
     }
 }
 
@@ -208,7 +207,7 @@ Describe 'Copy-RestoreItem -Include, -Exclude, -Filter and -Container (<Way>)' -
     @{ Way = 'through an agent'; Remote = $true }
 ) {
     BeforeAll {
-        $script:s = if ($Remote) { @{ Session = $S } } else { @{} }
+        $script:Sp = if ($Remote) { @{ Session = $S } } else { @{} }
     }
     BeforeEach {
         $script:Dest = Join-Path $Work "copy-$([guid]::NewGuid().ToString('N'))"
@@ -216,20 +215,20 @@ Describe 'Copy-RestoreItem -Include, -Exclude, -Filter and -Container (<Way>)' -
     }
 
     It '-Include and -Exclude pick files by name, folders are always walked' {
-        Copy-RestoreItem @s "/$A/raw/data" -Destination $Dest -Recurse -Include '*.txt', '*.md' -Exclude 'notes*'
+        Copy-RestoreItem @Sp "/$A/raw/data" -Destination $Dest -Recurse -Include '*.txt', '*.md' -Exclude 'notes*'
         (Get-ChildItem $Dest -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($Dest, $_.FullName) } | Sort-Object) |
             Should -Be @('data/report.txt', 'data/sub/deeper/plan.txt', 'data/sub/report.txt')
         (Get-FileHash "$Dest/data/sub/deeper/plan.txt").Hash | Should -Be (Get-FileHash "$TreeA/data/sub/deeper/plan.txt").Hash
     }
 
     It '-Filter takes one more wildcard every file must match' {
-        Copy-RestoreItem @s "/$A/raw/etc" -Destination $Dest -Recurse -Filter 'host*' -Exclude '*s'
+        Copy-RestoreItem @Sp "/$A/raw/etc" -Destination $Dest -Recurse -Filter 'host*' -Exclude '*s'
         @(Get-ChildItem "$Dest/etc" -File).Name | Should -Be 'hostname'
     }
 
     It '-Container:$false puts the files side by side, one error per clashing name, never overwriting' {
         Set-Content -LiteralPath "$Dest/other.bin" -Value 'mine' -NoNewline
-        $errs = Get-Errors { Copy-RestoreItem @s "/$A/raw/data" -Destination $Dest -Recurse -Container:$false }
+        $errs = Get-Errors { Copy-RestoreItem @Sp "/$A/raw/data" -Destination $Dest -Recurse -Container:$false }
         @(Get-ChildItem $Dest -Directory).Count | Should -Be 0
         (Get-ChildItem $Dest -File).Name | Sort-Object | Should -Be @('notes.md', 'other.bin', 'plan.txt', 'report.txt')
         Get-Content -Raw "$Dest/other.bin" | Should -BeExactly 'mine'
@@ -238,19 +237,19 @@ Describe 'Copy-RestoreItem -Include, -Exclude, -Filter and -Container (<Way>)' -
         "$($errs | Where-Object { $_.FullyQualifiedErrorId -notlike 'TargetExists,*' })" | Should -BeLike "*report.txt*already copied from*"
 
         # -Force replaces what was there before, never a file this copy wrote.
-        $errs = Get-Errors { Copy-RestoreItem @s "/$A/raw/data" -Destination $Dest -Recurse -Container:$false -Force }
+        $errs = Get-Errors { Copy-RestoreItem @Sp "/$A/raw/data" -Destination $Dest -Recurse -Container:$false -Force }
         Get-Content -Raw "$Dest/other.bin" | Should -BeExactly 'other'
         $errs.Count | Should -Be 1
         "$($errs[0])" | Should -BeLike '*already copied from*'
     }
 
     It '-Container:$false with -Include into a folder it makes' {
-        Copy-RestoreItem @s "/$A/raw/data" -Destination "$Dest/flat" -Recurse -Container:$false -Include '*.txt' -Exclude 'report*'
+        Copy-RestoreItem @Sp "/$A/raw/data" -Destination "$Dest/flat" -Recurse -Container:$false -Include '*.txt' -Exclude 'report*'
         @(Get-ChildItem "$Dest/flat").Name | Should -Be 'plan.txt'
     }
 
     It 'items piped from Get-RestoreChildItem take the filters too' {
-        Get-RestoreChildItem @s "/$A/raw/etc" | Copy-RestoreItem -Destination $Dest -Include '*.conf', 'pass*'
+        Get-RestoreChildItem @Sp "/$A/raw/etc" | Copy-RestoreItem -Destination $Dest -Include '*.conf', 'pass*'
         (Get-ChildItem $Dest).Name | Sort-Object | Should -Be @('os.conf', 'passwd')
     }
 }
