@@ -192,7 +192,7 @@ public sealed class AgentClient : IRestoreEngine
         string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         string xattrs = options.Xattrs ? "&xattrs=1" : "";
         using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs + Filters(options), null, cancellationToken);
-        return Receive(response, restorePath, output, options, progress, cancellationToken);
+        return Receive(response, restorePath, $"'{restorePath}'", output, options, progress, cancellationToken);
     }
 
     /// <summary>
@@ -212,13 +212,12 @@ public sealed class AgentClient : IRestoreEngine
         if (options.Xattrs) fields.Add(new("xattrs", "1"));
         fields.AddRange(FilterFields(options));
         using var response = Send(HttpMethod.Post, "extract", new FormUrlEncodedContent(fields), cancellationToken);
-        return Receive(response, $"{restorePaths.Count} items", output, options, progress, cancellationToken);
+        return Receive(response, restorePaths[0], $"{restorePaths.Count} items", output, options, progress, cancellationToken);
     }
 
-    /// <summary>An extract's body copied to output (never past the free space named), then its report.</summary>
-    private ExportResult Receive(HttpResponseMessage response, string what, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>An extract's body copied to output (never past the free space named), then its report; what names the items in messages.</summary>
+    private ExportResult Receive(HttpResponseMessage response, string restorePath, string what, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
-        string restorePath = what;
         using var input = response.Content.ReadAsStream(cancellationToken);
         long bytes = 0;
         var buffer = new byte[64 * 1024];
@@ -228,7 +227,7 @@ public sealed class AgentClient : IRestoreEngine
             cancellationToken.ThrowIfCancellationRequested();
             if (options.SpaceAvailable is { } limit && bytes + n > limit)
                 throw new RestoreException(RestoreErrorCode.WriteFailed,
-                    $"the agent's archive of '{restorePath}' passed the {limit:N0} bytes free at the destination: stopped", restorePath);
+                    $"the agent's archive of {what} passed the {limit:N0} bytes free at the destination: stopped", restorePath);
             output.Write(buffer, 0, n);
             bytes += n;
             progress?.Report(new TransferProgress(bytes, 0, restorePath));

@@ -10,8 +10,9 @@ namespace RestoreTools.Agent.Endpoints;
 /// extract?path=&amp;format=tar|targz|tarzst|zip|raw[&amp;space=BYTES]: a file or tree streamed as an
 /// archive while the engine writes it. path= given several times (or POSTed as a form, for lists
 /// longer than a request line takes) puts every item into one archive, each under its own name.
-/// include=/exclude= (once per name wildcard) and filter= pick the files of the walk by name. The first 64 KiB are held back, so an error early on is still
-/// a JSON error; after that an error cuts the connection. A client that goes away cancels the export.
+/// include=/exclude= (once per name wildcard) and filter= pick the files of the walk by name.
+/// The first 64 KiB are held back, so an error early on is still a JSON error; after that an
+/// error cuts the connection. A client that goes away cancels the export.
 /// xattrs=1 carries extended attributes (SCHILY.xattr records). space= is the client's free space: a file that would pass it is left out with the sizes named.
 /// The answer's X-Restore-Export header names the report (counts, entries left out, warnings) that
 /// extract/report?id= gives once the body has ended.
