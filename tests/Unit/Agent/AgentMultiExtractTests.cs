@@ -79,6 +79,36 @@ public sealed class AgentMultiExtractTests(AgentFixture f) : IDisposable
     }
 
     [Fact]
+    public async Task AFormPastItsLimitsIsRefusedBeforeAnythingIsRead()
+    {
+        // More paths than one extract takes: refused, not walked.
+        var tooMany = string.Join("&", Enumerable.Repeat("path=%2Fa", ExtractLimits.MaxPaths + 1));
+        using var many = await _http.PostAsync("extract", new StringContent(tooMany, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.BadRequest, many.StatusCode);
+        Assert.Contains("at most", await many.Content.ReadAsStringAsync());
+
+        // A body past 8 MiB: Kestrel stops reading it with 413 and closes the connection, which the
+        // client, still sending, may see as a broken pipe instead of the answer.
+        var huge = "path=" + new string('a', 9 << 20);
+        try
+        {
+            using var big = await _http.PostAsync("extract", new StringContent(huge, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is IOException) { }
+
+        // The agent still answers.
+        var (status, _) = await _http.GetJson("status");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    /// <summary>The agent's form limits (ExtractRequest), as this test sends past them.</summary>
+    private static class ExtractLimits
+    {
+        public const int MaxPaths = 65_536;
+    }
+
+    [Fact]
     public async Task IncludeAndExcludeFilterTheWalk()
     {
         using var r = await _http.GetAsync("extract?path=/files/raw&format=tar&include=*.txt&include=*.MD&exclude=leaf*", HttpCompletionOption.ResponseHeadersRead);
