@@ -191,7 +191,33 @@ public sealed class AgentClient : IRestoreEngine
         // The agent skips files that pass the free space here (space=); a hostile one that does not is cut off below.
         string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         string xattrs = options.Xattrs ? "&xattrs=1" : "";
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs, null, cancellationToken);
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs + Filters(options), null, cancellationToken);
+        return Receive(response, restorePath, $"'{restorePath}'", output, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Several items into one archive through the agent's extract: POSTed as a form (path= once per
+    /// item), as a query of thousands of paths would pass the request line's limit. One path is a
+    /// plain GET, which agents from before this form also answer.
+    /// </summary>
+    public ExportResult Export(IReadOnlyList<string> restorePaths, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(restorePaths);
+        if (restorePaths.Count == 1) return Export(restorePaths[0], output, options, progress, cancellationToken);
+        ExportRoots.CheckCount(restorePaths.Count, options.Format);
+        var fields = new List<KeyValuePair<string, string>>(restorePaths.Count + 8);
+        foreach (var p in restorePaths) fields.Add(new("path", p));
+        fields.Add(new("format", FormatName(options.Format)));
+        if (options.SpaceAvailable is { } free) fields.Add(new("space", free.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (options.Xattrs) fields.Add(new("xattrs", "1"));
+        fields.AddRange(FilterFields(options));
+        using var response = Send(HttpMethod.Post, "extract", new FormUrlEncodedContent(fields), cancellationToken);
+        return Receive(response, restorePaths[0], $"{restorePaths.Count} items", output, options, progress, cancellationToken);
+    }
+
+    /// <summary>An extract's body copied to output (never past the free space named), then its report; what names the items in messages.</summary>
+    private ExportResult Receive(HttpResponseMessage response, string restorePath, string what, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
         using var input = response.Content.ReadAsStream(cancellationToken);
         long bytes = 0;
         var buffer = new byte[64 * 1024];
@@ -201,7 +227,7 @@ public sealed class AgentClient : IRestoreEngine
             cancellationToken.ThrowIfCancellationRequested();
             if (options.SpaceAvailable is { } limit && bytes + n > limit)
                 throw new RestoreException(RestoreErrorCode.WriteFailed,
-                    $"the agent's archive of '{restorePath}' passed the {limit:N0} bytes free at the destination: stopped", restorePath);
+                    $"the agent's archive of {what} passed the {limit:N0} bytes free at the destination: stopped", restorePath);
             output.Write(buffer, 0, n);
             bytes += n;
             progress?.Report(new TransferProgress(bytes, 0, restorePath));
@@ -220,11 +246,14 @@ public sealed class AgentClient : IRestoreEngine
         var resolved = Resolve(restorePath);
         if (resolved.Kind is not (ResolvedKind.Bucket or ResolvedKind.Item))
             throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{resolved.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", restorePath);
+        // Only a folder is flattened (-Container:$false); a file is copied as always.
+        if (!options.Container && resolved.Kind == ResolvedKind.Item && GetItem(restorePath).Type != ItemType.Directory)
+            options = options with { Container = true };
         // An archive of a folder or file holds it under its name; of a bucket's root, its entries at the top.
         // Paths come readable (raw bytes as \xHH); the archive holds the name's bytes (NameCodec).
         string rootName = resolved.RelativePath is null or "/" ? "" : resolved.RelativePath[(resolved.RelativePath.LastIndexOf('/') + 1)..];
         rootName = NameCodec.Parse(rootName) ?? rootName;
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar" + (options.Xattrs ? "&xattrs=1" : ""), null, cancellationToken);
+        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=tar" + (options.Xattrs ? "&xattrs=1" : "") + Filters(options), null, cancellationToken);
         using var input = response.Content.ReadAsStream(cancellationToken);
         ExportResult copied;
         try
@@ -284,6 +313,17 @@ public sealed class AgentClient : IRestoreEngine
         ExportFormat.Zip => "zip",
         _ => "raw",
     };
+
+    /// <summary>The name wildcards of a tree walk (include=, exclude= once per pattern, filter=), as the agent's extract takes them.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> FilterFields(ExportOptionsBase options)
+    {
+        foreach (var p in options.Include ?? []) yield return new("include", p);
+        foreach (var p in options.Exclude ?? []) yield return new("exclude", p);
+        if (!string.IsNullOrEmpty(options.Filter)) yield return new("filter", options.Filter);
+    }
+
+    private static string Filters(ExportOptionsBase options) =>
+        string.Concat(FilterFields(options).Select(f => "&" + f.Key + "=" + Uri.EscapeDataString(f.Value)));
 
     private static string Q(string name, string value) => "?" + name + "=" + Uri.EscapeDataString(value);
 

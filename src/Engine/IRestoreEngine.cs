@@ -51,6 +51,15 @@ public interface IRestoreEngine : IDisposable
     /// <summary>Writes a file or a tree to output as an archive (or a single file raw), in constant memory.</summary>
     ExportResult Export(string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes several files and trees to output as ONE archive, each under its own item name at the
+    /// archive's top, as `tar -cf x.tar etc/hosts etc/passwd` keeps basenames (a bucket's root under
+    /// its component name, e.g. "1"). The paths may lie in different buckets and disks. Two items
+    /// with one name are refused (NameInUse) before anything is written. One path is exactly
+    /// Export(restorePath, ...); raw takes one file only.
+    /// </summary>
+    ExportResult Export(IReadOnlyList<string> restorePaths, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default);
+
     /// <summary>Copies a file or a tree to a local folder, keeping modes, mtimes and symlinks as links.</summary>
     ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default);
 }

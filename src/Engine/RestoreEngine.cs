@@ -217,6 +217,26 @@ public sealed class RestoreEngine : IRestoreEngine
         catch (NativeException ex) { throw LocalItems.Failed(r.Path, ex); }
     }
 
+    public ExportResult Export(IReadOnlyList<string> restorePaths, Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(restorePaths);
+        if (restorePaths.Count == 1) return Export(restorePaths[0], output, options, progress, cancellationToken);
+        ExportRoots.CheckCount(restorePaths.Count, options.Format);
+        var roots = new List<ExportRoot>(restorePaths.Count);
+        foreach (var path in restorePaths)
+        {
+            var r = Resolve(path);
+            if (r.LocalPath is null)
+                throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{r.Path}' is not inside a bucket: export takes /disk/type/component[/path]", path);
+            // A bucket's root goes under its last path segment (the partition number, the LV's name).
+            string name = ItemName(r);
+            roots.Add(new ExportRoot(r.LocalPath, name[(name.LastIndexOf('/') + 1)..], ItemPath(r)));
+        }
+        ExportRoots.CheckNames(roots.Select(r => (r.RootName, r.RestorePath)));
+        try { return Exporter.Export(roots, output, options, progress, cancellationToken); }
+        catch (NativeException ex) { throw LocalItems.Failed(roots[0].RestorePath, ex); }
+    }
+
     public ExportResult Copy(string restorePath, string destination, CopyOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var r = Resolve(restorePath);

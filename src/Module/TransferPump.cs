@@ -45,6 +45,9 @@ internal sealed class TransferPump : IProgress<TransferProgress>
     /// <summary>The restore path that warnings name their entries under.</summary>
     public string? RootPath { get; init; }
 
+    /// <summary>The restore path of an entry named relative to the transfer (several roots: each under its own name); RootPath's when null.</summary>
+    public Func<string, string>? Locate { get; init; }
+
     /// <summary>
     /// Runs work on a task; until it completes, writes progress and errors from this thread.
     /// Rethrows what the work threw (a RestoreException stays one); a stop becomes PipelineStoppedException.
@@ -81,7 +84,7 @@ internal sealed class TransferPump : IProgress<TransferProgress>
     private void Drain(Action<string, string> writeError)
     {
         while (_errors.TryDequeue(out var e)) writeError(e.Path, e.Reason);
-        while (_warnings.TryDequeue(out var w)) _cmdlet.WriteWarning($"{EntryPath(RootPath ?? "", w.Path)}: {w.Reason}");
+        while (_warnings.TryDequeue(out var w)) _cmdlet.WriteWarning($"{(Locate is null ? EntryPath(RootPath ?? "", w.Path) : Locate(w.Path))}: {w.Reason}");
     }
 
     private void WriteLatest(bool completed)

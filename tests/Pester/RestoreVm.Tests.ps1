@@ -133,6 +133,23 @@ Describe 'A restore VM' {
         Get-Content -LiteralPath "$x/reports/2026/summary.txt" | Should -Be 'Summary 2026: 3 restores, 0 failures.'
     }
 
+    It 'exports items of three disks, piped, into one archive, and copies a tree filtered and flat' {
+        $tar = Join-Path $Work 'several.tar'
+        # Items (which carry the session) and a plain path string, piped together.
+        $items = @(Get-RestoreChildItem -Session $S -Path /gpt-disk/part/1/etc/hostname) + @(Get-RestoreChildItem -Session $S -Path /mbr-disk/part/5/which.txt) +
+            @('/raw-disk/raw/docs')
+        $items | Export-RestoreItem -Session $S -Destination $tar
+        (& tar -tf $tar | Sort-Object) | Should -Be @('docs/', 'docs/readme.txt', 'hostname', 'which.txt')
+        $x = New-Item -ItemType Directory -Path (Join-Path $Work 'untar-several') -Force
+        & tar -xf $tar -C $x
+        Get-Content -LiteralPath "$x/which.txt" | Should -Be 'logi partition'
+        Get-Content -LiteralPath "$x/docs/readme.txt" | Should -Be 'raw disk readme'
+        $flat = Join-Path $Work 'flat-vm'
+        Copy-RestoreItem -Session $S -Path /gpt-disk/part/1 -Destination $flat -Recurse -Container:$false -Include '*.txt'
+        @(Get-ChildItem -LiteralPath $flat -Directory).Count | Should -Be 0
+        (Get-ChildItem -LiteralPath $flat -File).Name | Should -Contain 'notes.txt'
+    }
+
     It 'refuses a wrong token' {
         $bad = ConvertTo-SecureString 'wrong-token' -AsPlainText -Force
         { Connect-RestoreAgent -Uri $S.Endpoint -Token $bad } | Should -Throw -ErrorId 'AgentUnauthorized*'

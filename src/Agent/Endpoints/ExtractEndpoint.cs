@@ -8,8 +8,11 @@ namespace RestoreTools.Agent.Endpoints;
 
 /// <summary>
 /// extract?path=&amp;format=tar|targz|tarzst|zip|raw[&amp;space=BYTES]: a file or tree streamed as an
-/// archive while the engine writes it. The first 64 KiB are held back, so an error early on is still
-/// a JSON error; after that an error cuts the connection. A client that goes away cancels the export.
+/// archive while the engine writes it. path= given several times (or POSTed as a form, for lists
+/// longer than a request line takes) puts every item into one archive, each under its own name.
+/// include=/exclude= (once per name wildcard) and filter= pick the files of the walk by name.
+/// The first 64 KiB are held back, so an error early on is still a JSON error; after that an
+/// error cuts the connection. A client that goes away cancels the export.
 /// xattrs=1 carries extended attributes (SCHILY.xattr records). space= is the client's free space: a file that would pass it is left out with the sizes named.
 /// The answer's X-Restore-Export header names the report (counts, entries left out, warnings) that
 /// extract/report?id= gives once the body has ended.
@@ -19,7 +22,9 @@ public static class ExtractEndpoint
     public static void Map(Router router, AgentServices s)
     {
         var log = s.Log.For("RestoreTools.Agent.Extract");
-        router.Get("/api/v1/extract", c => Send(c, s.Engine, s.Downloads, s.Reports, log));
+        router.Get("/api/v1/extract", c => Send(c, new ExtractRequest(c.Request.Query), s.Engine, s.Downloads, s.Reports, log));
+        // Several paths as a form body: a request line holds 8 KiB, a pipeline's items may not fit in it.
+        router.Post("/api/v1/extract", async c => await Send(c, await ExtractRequest.ReadForm(c), s.Engine, s.Downloads, s.Reports, log));
         router.Get("/api/v1/extract/report", c =>
         {
             string id = Query.Get(c, "id") ?? "";
@@ -52,19 +57,20 @@ public static class ExtractEndpoint
         _ => ("application/octet-stream", ""),
     };
 
-    private static async Task Send(HttpContext context, IRestoreEngine engine, DownloadLimiter limiter, ExportReports reports, AgentLog log)
+    private static async Task Send(HttpContext context, ExtractRequest request, IRestoreEngine engine, DownloadLimiter limiter, ExportReports reports, AgentLog log)
     {
-        string path = Query.Path(context);
-        var format = ParseFormat(Query.Get(context, "format"));
-        long? space = Query.Get(context, "space") is { Length: > 0 } sp
+        var paths = request.Paths;
+        var format = ParseFormat(request.Get("format"));
+        long? space = request.Get("space") is { Length: > 0 } sp
             ? long.TryParse(sp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v) ? v
                 : throw new AgentHttpException(StatusCodes.Status400BadRequest, AgentCodes.BadRequest, $"space '{sp}' is not a number of bytes")
             : null;
+        string path = paths.Count == 1 ? paths[0] : $"{paths.Count} items";
         using var lease = limiter.TryAcquire() ?? throw ContentEndpoint.Busy(context, limiter);
 
         var ct = context.RequestAborted;
         var (contentType, extension) = Describe(format);
-        string name = path.TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "restore";
+        string name = paths.Count == 1 ? paths[0].TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "restore" : "restore";
         context.Response.ContentType = contentType;
         context.Response.Headers.ContentDisposition = ContentEndpoint.Disposition(name + extension);
         string reportId = ExportReports.NewId();
@@ -73,10 +79,20 @@ public static class ExtractEndpoint
         // The engine writes synchronously, on a pool thread of its own.
         context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
         // xattrs=1: extended attributes into the tar as GNU tar's --xattrs writes them.
-        bool xattrs = Query.Get(context, "xattrs") is "1" or "true";
-        var options = new ExportOptions(format) { SpaceAvailable = space, Xattrs = xattrs };
+        bool xattrs = request.Get("xattrs") is "1" or "true";
+        var options = new ExportOptions(format)
+        {
+            SpaceAvailable = space,
+            Xattrs = xattrs,
+            Include = request.All("include"),
+            Exclude = request.All("exclude"),
+            Filter = request.Get("filter"),
+        };
         var buffered = new BufferedStream(context.Response.Body, 64 * 1024);
-        var result = await Task.Run(() => engine.Export(path, buffered, options, null, ct), ct);
+        // No path reaches the engine as null (InvalidPath); one is the single-item export agents always gave.
+        var result = await Task.Run(() => paths.Count <= 1
+            ? engine.Export(paths.Count == 0 ? null! : paths[0], buffered, options, null, ct)
+            : engine.Export(paths, buffered, options, null, ct), ct);
         // Stored before the last bytes go out: a client that has read the body to its end finds the report.
         reports.Add(reportId, result);
         await buffered.FlushAsync(ct);

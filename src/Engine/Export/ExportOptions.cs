@@ -19,6 +19,18 @@ public abstract record ExportOptionsBase
 
     /// <summary>Receives each entry left out or changed on purpose (path, reason): a FIFO not created, a setuid bit dropped.</summary>
     public Action<string, string>? OnWarning { get; init; }
+
+    /// <summary>
+    /// Name wildcards (NameWildcard: * ? [a-z], case-insensitive) a file must match one of to be
+    /// taken, as Copy-Item's -Include. Folders are always walked and kept (NameFilter).
+    /// </summary>
+    public IReadOnlyList<string>? Include { get; init; }
+
+    /// <summary>Name wildcards that leave a file out, as Copy-Item's -Exclude; folders are still walked.</summary>
+    public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>One more name wildcard every file taken must match, as Copy-Item's -Filter.</summary>
+    public string? Filter { get; init; }
 }
 
 public sealed record ExportOptions(ExportFormat Format = ExportFormat.Tar) : ExportOptionsBase
@@ -47,6 +59,14 @@ public sealed record CopyOptions : ExportOptionsBase
     /// and only with it do setuid, setgid and sticky bits stay. Otherwise the user who copies owns them.
     /// </summary>
     public bool RestoreOwners { get; init; } = true;
+
+    /// <summary>
+    /// Keep the folder structure, as Copy-Item's -Container (the default). Without it the files
+    /// (and links) of a copied folder land side by side directly in the destination folder and no
+    /// folder is made; a name met twice is an error for the later file, which is never written,
+    /// even with Force (Force only replaces what was there before the copy).
+    /// </summary>
+    public bool Container { get; init; } = true;
 }
 
 /// <summary>Progress of an export or copy: what is done so far, and the total when known.</summary>

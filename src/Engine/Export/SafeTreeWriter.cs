@@ -112,8 +112,10 @@ internal sealed class SafeTreeWriter : IDisposable
     private void WriteDirectory(TreeEntry e, DirectoryHandle dir, string name)
     {
         string rel = e.RelativePath;
+        // A flat copy's root is the destination folder itself: made plain if missing, its own mode and mtime left alone.
+        bool flatRoot = rel.Length == 0 && !_options.Container;
         var existing = dir.StatChild(name);
-        if (existing.Kind == Stat.Kind.Missing) dir.MakeDirectory(name, 0x1C0 /* 0700 until its own mode is set */);
+        if (existing.Kind == Stat.Kind.Missing) dir.MakeDirectory(name, flatRoot ? 0x1ED /* 0755 */ : 0x1C0 /* 0700 until its own mode is set */);
         else if (existing.Kind != Stat.Kind.Directory)
         {
             Block(rel, $"'{Target(rel)}' exists and is not a folder ({Describe(existing.Kind)}): nothing is written below it");
@@ -123,6 +125,11 @@ internal sealed class SafeTreeWriter : IDisposable
         if (handle is null)
         {
             Block(rel, $"'{Target(rel)}' vanished while it was made");
+            return;
+        }
+        if (flatRoot)
+        {
+            _chain.Add((rel, handle, null));
             return;
         }
         SetXattrs(e, handle.SetXattr);

@@ -23,9 +23,10 @@ internal readonly record struct TreeEntry(string RelativePath, string LocalPath,
 /// </summary>
 internal static class TreeWalker
 {
-    public static IEnumerable<TreeEntry> Walk(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct, bool xattrs = false)
+    /// <param name="filter">Which files are kept by name (null: all); folders are walked and kept whatever their name.</param>
+    public static IEnumerable<TreeEntry> Walk(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct, bool xattrs = false, NameFilter? filter = null)
     {
-        foreach (var e in WalkEntries(localRoot, rootName, recurse, onError, ct))
+        foreach (var e in WalkEntries(localRoot, rootName, recurse, onError, ct, filter))
             yield return xattrs ? WithXattrs(e, onError) : e;
     }
 
@@ -40,11 +41,14 @@ internal static class TreeWalker
         }
     }
 
-    private static IEnumerable<TreeEntry> WalkEntries(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct)
+    private static IEnumerable<TreeEntry> WalkEntries(string localRoot, string rootName, bool recurse, Action<string, string> onError, CancellationToken ct, NameFilter? filter)
     {
         Stat.Info rootInfo;
         try { rootInfo = Stat.LstatInfo(localRoot); }
         catch (NativeException ex) { onError(rootName.Length == 0 ? "." : rootName, ex.Message); yield break; }
+        // A file given itself is tested by its own name, as Copy-Item -Include tests it.
+        if (filter is not null && rootInfo.Kind != Stat.Kind.Directory && !filter.Keeps(rootName.Length > 0 ? rootName : Path.GetFileName(localRoot)))
+            yield break;
         var root = Entry(localRoot, rootName, rootInfo, onError);
         if (root is null) yield break;
         if (rootName.Length > 0) yield return root.Value;
@@ -82,6 +86,8 @@ internal static class TreeWalker
                 try { info = Stat.LstatInfo(local); }
                 catch (NativeException ex) { onError(childRel, ex.Message); continue; }
                 if (info.Kind == Stat.Kind.Missing) continue;
+                // Filtered before hard links are paired: a link whose first name is left out is written as the file.
+                if (filter is not null && info.Kind != Stat.Kind.Directory && !filter.Keeps(name.Text)) continue;
                 var entry = Entry(local, childRel, info, onError);
                 if (entry is null) continue;
                 if (info.Kind == Stat.Kind.File && info.Links > 1)

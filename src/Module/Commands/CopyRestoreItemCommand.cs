@@ -34,6 +34,24 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     [Parameter]
     public SwitchParameter Recurse { get; set; }
 
+    /// <summary>Only files whose name matches one of these wildcards, as Copy-Item -Include (folders are always walked).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    /// <summary>Files whose name matches one of these wildcards are left out, as Copy-Item -Exclude.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>One more name wildcard every file must match, as Copy-Item -Filter.</summary>
+    [Parameter]
+    public string? Filter { get; set; }
+
+    /// <summary>Keep the folder structure (the default, as Copy-Item); -Container:$false puts a folder's files side by side in the destination.</summary>
+    [Parameter]
+    public SwitchParameter Container { get; set; } = true;
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -72,8 +90,10 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
                 $"'{item.Path}' is not inside a bucket: copy takes /disk/type/component[/path]", path);
         var resolved = engine.Resolve(path);
         bool bucketRoot = resolved.RelativePath is null or "/";
+        // -Container:$false: a folder's files go straight into the destination folder.
+        bool flat = !Container.IsPresent && item.Type == ItemType.Directory;
         // Where the engine puts it: into an existing folder under the item's name, else the path itself.
-        string root = Directory.Exists(destination) && !bucketRoot
+        string root = Directory.Exists(destination) && !bucketRoot && !flat
             ? System.IO.Path.Combine(destination, item.Name)
             : destination;
 
@@ -82,7 +102,19 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
         // Without -Recurse a folder is made alone, as Copy-Item does; the engine's safe writer makes it either way.
         var pump = new TransferPump(this, $"Copy-RestoreItem {item.Path}", $"Copying to {root}",
             item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
-        var options = new CopyOptions { Recurse = Recurse.IsPresent, Force = Force.IsPresent, RestoreOwners = !NoOwner.IsPresent, Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning };
+        var options = new CopyOptions
+        {
+            Recurse = Recurse.IsPresent,
+            Force = Force.IsPresent,
+            RestoreOwners = !NoOwner.IsPresent,
+            Xattrs = ExtendedAttribute.IsPresent,
+            Include = Include,
+            Exclude = Exclude,
+            Filter = Filter,
+            Container = Container.IsPresent,
+            OnError = pump.OnError,
+            OnWarning = pump.OnWarning,
+        };
         pump.Run(ct => engine.Copy(path, destination, options, pump, ct), StopToken,
             (rel, reason) => WriteError(reason.EndsWith(CopyOptions.ExistsReason, StringComparison.Ordinal)
                 // Refused to overwrite: the error is about the destination, which is what it names.

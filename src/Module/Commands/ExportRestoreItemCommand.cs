@@ -6,9 +6,11 @@ using RestoreTools.Engine.Export;
 namespace RestoreTools.Module.Commands;
 
 /// <summary>
-/// Writes a file or a tree from an image to one local archive through engine.Export: tar, tar.gz,
-/// tar.zst, zip, or the file itself (raw). The archive goes to a temp file beside the destination
-/// and is renamed over it only when complete, so a failure leaves nothing half-written.
+/// Writes files and trees from an image to one local archive through engine.Export: tar, tar.gz,
+/// tar.zst, zip, or a file itself (raw). Every -Path value and every piped item is collected and
+/// written as ONE archive when the input ends, as Compress-Archive does, each item under its own
+/// name at the archive's top. The archive goes to a temp file beside the destination and is
+/// renamed over it only when complete, so a failure leaves nothing half-written.
 /// </summary>
 [Cmdlet(VerbsData.Export, "RestoreItem", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -17,7 +19,7 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    public string[] Path { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -25,6 +27,16 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
 
     [Parameter]
     public ExportFormat? Format { get; set; }
+
+    /// <summary>Only files whose name matches one of these wildcards (folders are always taken, so the tree keeps its shape).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    /// <summary>Files whose name matches one of these wildcards are left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -35,6 +47,11 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>One item to export: what was given, the item, the session it comes through (null: this host).</summary>
+    private sealed record Input(string Given, RestoreItem Item, Remote.RestoreSession? Via);
+
+    private readonly List<Input> _inputs = [];
 
     /// <summary>The format a destination name asks for, or null when its extension names none.</summary>
     public static ExportFormat? FormatFromName(string fileName)
@@ -56,29 +73,68 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
         _ => "",
     };
 
-    protected override void ProcessRecord() => Try(Path, ExportOne);
-
-    private void ExportOne()
+    /// <summary>Collects: each value is checked now (so a wrong one is named at once), and written with the others at the end.</summary>
+    protected override void ProcessRecord()
     {
-        var item = Engine.GetItem(Path);
-        if (item.Type is ItemType.Disk or ItemType.BucketType)
-            throw new RestoreException(RestoreErrorCode.InvalidPath,
-                $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", Path);
+        foreach (var path in Path)
+        {
+            Try(path, () =>
+            {
+                // A Restore: drive path goes through its drive's session; a restore path through -Session (or the item's).
+                var drive = Provider.DrivePaths.Resolve(this, path) is [var t] ? t : null;
+                var via = drive is null ? Session : drive.Session;
+                var engine = drive is null ? Engine : drive.Engine;
+                string restorePath = drive?.RestorePath ?? path;
+                if (_inputs.Count > 0 && !ReferenceEquals(_inputs[0].Via, via))
+                    ThrowTerminatingError(new ErrorRecord(new RestoreException(RestoreErrorCode.InvalidPath,
+                        $"'{path}' comes through {Describe(via)}, the items before it through {Describe(_inputs[0].Via)}: one archive holds the items of one session; export each session's items to an archive of its own", path),
+                        "SessionsDiffer", ErrorCategory.InvalidArgument, path));
+                var item = engine.GetItem(restorePath);
+                if (item.Type is ItemType.Disk or ItemType.BucketType)
+                    throw new RestoreException(RestoreErrorCode.InvalidPath,
+                        $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", path);
+                _inputs.Add(new Input(restorePath, item, via));
+            });
+        }
+    }
+
+    private static string Describe(Remote.RestoreSession? session) => session is null ? "this host" : $"session {session.Id} ({session.Endpoint})";
+
+    protected override void EndProcessing()
+    {
+        base.EndProcessing();
+        if (_inputs.Count == 0) return; // every value was refused already, each with its error
+        // The session the items came through, so that an agent's refusal is reported as one (Try).
+        Session = _inputs[0].Via;
+        Try(_inputs.Count == 1 ? _inputs[0].Given : Destination, WriteArchive);
+    }
+
+    private void WriteArchive()
+    {
+        var first = _inputs[0].Item;
+        bool single = _inputs.Count == 1;
+        var engine = _inputs[0].Via?.Engine ?? EngineHolder.Engine;
 
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
         bool intoFolder = Directory.Exists(destination) && new DirectoryInfo(destination).LinkTarget is null;
+        if (intoFolder && !single)
+            throw new RestoreException(RestoreErrorCode.InvalidPath,
+                $"'{destination}' is a folder: {_inputs.Count} items go into one archive, so name the archive file (e.g. {System.IO.Path.Combine(destination, "restore.tar")})", destination);
         // A folder to an archive named .7z or .rar would otherwise silently be a tar under that name.
-        if (Format is null && !intoFolder && item.Type != ItemType.File && FormatFromName(destination) is null
+        if (Format is null && !intoFolder && !(single && first.Type == ItemType.File) && FormatFromName(destination) is null
             && System.IO.Path.GetExtension(destination) is { Length: > 0 } ext)
             throw new RestoreException(RestoreErrorCode.NotSupported,
                 $"'{ext}' is not an archive this cmdlet writes (.tar, .tar.gz, .tgz, .tar.zst, .tzst, .zip): name the destination so, or give -Format", destination);
-        var format = Format ?? FormatFromName(destination) ?? (item.Type == ItemType.File ? ExportFormat.Raw : ExportFormat.Tar);
+        var format = Format ?? FormatFromName(destination) ?? (single && first.Type == ItemType.File ? ExportFormat.Raw : ExportFormat.Tar);
+        if (format == ExportFormat.Raw && !single)
+            throw new RestoreException(RestoreErrorCode.NotSupported,
+                $"-Format Raw writes one file, and {_inputs.Count} items were given: use -Format Tar or Zip (or a .tar/.zip name) to put them in one archive", destination);
         // An existing folder: the archive goes inside it, named after the item.
         if (intoFolder)
-            destination = System.IO.Path.Combine(destination, item.Name + Extension(format));
-        if (format == ExportFormat.Raw && item.Type != ItemType.File)
+            destination = System.IO.Path.Combine(destination, first.Name + Extension(format));
+        if (format == ExportFormat.Raw && first.Type != ItemType.File)
             throw new RestoreException(RestoreErrorCode.NotAFile,
-                $"'{item.Path}' is not a file: raw export takes one file; use -Format Tar or Zip for a folder", Path);
+                $"'{first.Path}' is not a file: raw export takes one file; use -Format Tar or Zip for a folder", _inputs[0].Given);
 
         var existing = new FileInfo(destination);
         bool exists = existing.Exists || existing.LinkTarget is not null;
@@ -91,24 +147,48 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
         if (!Directory.Exists(folder))
             throw new RestoreException(RestoreErrorCode.WriteFailed, $"destination folder '{folder}' does not exist", destination);
 
-        if (!ShouldProcess($"Item: {item.Path} Destination: {destination}", $"Export restore item as {format}")) return;
+        string what = single ? first.Path : $"{_inputs.Count} items ({string.Join(", ", _inputs.Take(3).Select(i => i.Item.Path))}{(_inputs.Count > 3 ? ", ..." : "")})";
+        if (!ShouldProcess($"Item: {what} Destination: {destination}", $"Export restore item as {format}")) return;
+
+        // Entries are named below their root's name at the archive's top: back to restore paths by that first segment.
+        var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var i in _inputs) byName.TryAdd(i.Item.Name, i.Item.Path);
+        string Locate(string rel)
+        {
+            if (single) return TransferPump.EntryPath(first.Path, rel);
+            string top = rel.TrimStart('/').Split('/')[0];
+            return byName.TryGetValue(top, out var root) ? TransferPump.EntryPath(root, rel.TrimStart('/')[top.Length..]) : rel;
+        }
 
         string temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
-        var pump = new TransferPump(this, $"Export-RestoreItem {item.Path}", $"Writing {format} to {destination}",
-            item.Type == ItemType.File ? item.Size : null) { RootPath = item.Path };
+        long? total = _inputs.All(i => i.Item.Type == ItemType.File) ? _inputs.Sum(i => i.Item.Size) : null;
+        var pump = new TransferPump(this, $"Export-RestoreItem {(single ? first.Path : $"{_inputs.Count} items")}", $"Writing {format} to {destination}", total)
+        {
+            RootPath = first.Path,
+            Locate = Locate,
+        };
         // The free space where the archive lands bounds it: a file that would pass it is refused with the sizes named.
-        var options = new ExportOptions(format) { Xattrs = ExtendedAttribute.IsPresent, OnError = pump.OnError, OnWarning = pump.OnWarning, SpaceAvailable = RestoreTools.Engine.Native.FreeSpace.Of(folder) };
+        var options = new ExportOptions(format)
+        {
+            Xattrs = ExtendedAttribute.IsPresent,
+            Include = Include,
+            Exclude = Exclude,
+            OnError = pump.OnError,
+            OnWarning = pump.OnWarning,
+            SpaceAvailable = RestoreTools.Engine.Native.FreeSpace.Of(folder),
+        };
+        var paths = _inputs.Select(i => i.Given).ToList();
         bool done = false;
         try
         {
             pump.Run(ct =>
             {
                 using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-                var result = Engine.Export(Path, output, options, pump, ct);
+                var result = single ? engine.Export(paths[0], output, options, pump, ct) : engine.Export(paths, output, options, pump, ct);
                 output.Flush(flushToDisk: true);
                 return result;
             }, StopToken,
-            (rel, reason) => WriteError(TransferPump.ItemError("ExportItemFailed", TransferPump.EntryPath(item.Path, rel), reason)));
+            (rel, reason) => WriteError(TransferPump.ItemError("ExportItemFailed", Locate(rel), reason)));
             try
             {
                 File.Move(temp, destination, overwrite: Force.IsPresent);
