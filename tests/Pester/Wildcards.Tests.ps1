@@ -258,6 +258,39 @@ Describe 'Copy-RestoreItem with wildcards' {
     }
 }
 
+Describe 'Export-RestoreItem with wildcards' {
+    It 'puts every match of every pattern into one archive' {
+        $out = New-Out
+        Export-RestoreItem "$R/part/1/etc/host*", "$R/part/2/etc/o*" -Destination "$out/m.tar"
+        (& tar -tf "$out/m.tar" | Sort-Object) | Should -Be @('hostname', 'hosts', 'other')
+    }
+
+    It 'takes a hostile name as itself, with -LiteralPath and when piped' {
+        $out = New-Out
+        Export-RestoreItem -LiteralPath "$R/part/1/odd/star*.txt", "$R/part/1/odd/a[1].txt" -Destination "$out/lit.tar"
+        (& tar -tf "$out/lit.tar" | Sort-Object) | Should -Be @('a[1].txt', 'star*.txt')
+        Get-RestoreChildItem "$R/part/1/odd/star*" | Export-RestoreItem -Destination "$out/piped.tar"
+        (& tar -tf "$out/piped.tar" | Sort-Object) | Should -Be (@('star*.txt', 'star*name.txt', 'star-plain.txt') | Sort-Object)
+        & tar -xOf "$out/piped.tar" 'star*.txt' | Should -Be 'hostile'
+    }
+
+    It 'says "Cannot find path" for no match and writes the rest' {
+        $out = New-Out
+        $errors = Get-Errors { Export-RestoreItem "$R/part/1/etc/zz*", "$R/part/1/etc/pass*" -Destination "$out/rest.tar" }
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ItemNotFound,*'
+        @(& tar -tf "$out/rest.tar") | Should -Be @('passwd')
+    }
+
+    It 'expands through a restore-agent into one archive' {
+        $out = New-Out
+        Export-RestoreItem -Session $S "/w/part/1/etc/host*", "/w/part/2/etc/o*" -Destination "$out/agent.zip"
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [IO.Compression.ZipFile]::OpenRead("$out/agent.zip")
+        try { ($zip.Entries.FullName | Sort-Object) | Should -Be @('hostname', 'hosts', 'other') } finally { $zip.Dispose() }
+    }
+}
+
 Describe 'Resolve-RestorePath, Mount-RestoreBucket and Dismount-RestoreBucket with wildcards' {
     It 'resolves every match' {
         @(Resolve-RestorePath "$R/part/*/etc/hostname").Path | Should -Be @("$R/part/1/etc/hostname", "$R/part/2/etc/hostname")

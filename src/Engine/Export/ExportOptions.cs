@@ -21,7 +21,7 @@ public abstract record ExportOptionsBase
     public Action<string, string>? OnWarning { get; init; }
 
     /// <summary>
-    /// Name wildcards (NameWildcard: * ? [a-z], case-insensitive) a file must match one of to be
+    /// Name wildcards (RestoreWildcard: * ? [a-z], case-insensitive) a file must match one of to be
     /// taken, as Copy-Item's -Include. Folders are always walked and kept (NameFilter).
     /// </summary>
     public IReadOnlyList<string>? Include { get; init; }

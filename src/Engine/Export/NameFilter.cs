@@ -10,11 +10,11 @@ namespace RestoreTools.Engine.Export;
 /// </summary>
 internal sealed class NameFilter
 {
-    private readonly NameWildcard[] _include;
-    private readonly NameWildcard[] _exclude;
-    private readonly NameWildcard? _filter;
+    private readonly RestoreWildcard[] _include;
+    private readonly RestoreWildcard[] _exclude;
+    private readonly RestoreWildcard? _filter;
 
-    private NameFilter(NameWildcard[] include, NameWildcard[] exclude, NameWildcard? filter)
+    private NameFilter(RestoreWildcard[] include, RestoreWildcard[] exclude, RestoreWildcard? filter)
     {
         _include = include;
         _exclude = exclude;
@@ -24,9 +24,9 @@ internal sealed class NameFilter
     /// <summary>The options' filter, or null when they name none (everything is kept).</summary>
     public static NameFilter? From(ExportOptionsBase options)
     {
-        var include = (options.Include ?? []).Where(p => !string.IsNullOrEmpty(p)).Select(p => new NameWildcard(p)).ToArray();
-        var exclude = (options.Exclude ?? []).Where(p => !string.IsNullOrEmpty(p)).Select(p => new NameWildcard(p)).ToArray();
-        var filter = string.IsNullOrEmpty(options.Filter) ? null : new NameWildcard(options.Filter);
+        var include = (options.Include ?? []).Where(p => !string.IsNullOrEmpty(p)).Select(p => RestoreWildcard.Parse(p, ignoreCase: true)).ToArray();
+        var exclude = (options.Exclude ?? []).Where(p => !string.IsNullOrEmpty(p)).Select(p => RestoreWildcard.Parse(p, ignoreCase: true)).ToArray();
+        var filter = string.IsNullOrEmpty(options.Filter) ? null : RestoreWildcard.Parse(options.Filter, ignoreCase: true);
         return include.Length == 0 && exclude.Length == 0 && filter is null ? null : new NameFilter(include, exclude, filter);
     }
 

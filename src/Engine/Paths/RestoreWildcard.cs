@@ -4,8 +4,10 @@ namespace RestoreTools.Engine.Paths;
 /// One path segment's wildcard pattern, in PowerShell's wildcard language (as WildcardPattern takes
 /// it): '*' any run of characters, '?' one character, '[abc]' and '[a-z]' one of a set, '`' escapes
 /// the next character. Written here rather than taken from PowerShell because the engine (and the
-/// NativeAOT agent built on it) has no PowerShell dependency. Matching is case-sensitive and
-/// ordinal, as Linux file systems compare names.
+/// NativeAOT agent built on it) has no PowerShell dependency. Path segments match case-sensitively
+/// and ordinally, as Linux file systems compare names; name filters (-Include, -Exclude, -Filter)
+/// ignore case, as Copy-Item's do. A pattern may come through an agent's request: it is matched by
+/// the star-backtracking walk (at most name × pattern steps), never by a regex that could blow up.
 /// </summary>
 public sealed class RestoreWildcard
 {
@@ -25,6 +27,7 @@ public sealed class RestoreWildcard
     }
 
     private readonly Token[] _tokens;
+    private readonly bool _ignoreCase;
 
     /// <summary>The pattern as written.</summary>
     public string Pattern { get; }
@@ -35,14 +38,15 @@ public sealed class RestoreWildcard
     /// </summary>
     public bool StartsWithDot => _tokens.Length > 0 && _tokens[0] is { Kind: Kind.Literal, Char: '.' };
 
-    private RestoreWildcard(string pattern, Token[] tokens)
+    private RestoreWildcard(string pattern, Token[] tokens, bool ignoreCase)
     {
         Pattern = pattern;
         _tokens = tokens;
+        _ignoreCase = ignoreCase;
     }
 
     /// <summary>Parses one segment; an unclosed or empty '[...]' is an InvalidPath error, as WildcardPattern refuses it.</summary>
-    public static RestoreWildcard Parse(string pattern)
+    public static RestoreWildcard Parse(string pattern, bool ignoreCase = false)
     {
         var tokens = new List<Token>(pattern.Length);
         for (int i = 0; i < pattern.Length; i++)
@@ -61,7 +65,10 @@ public sealed class RestoreWildcard
             else if (c == '[') i = ParseSet(pattern, i, tokens);
             else tokens.Add(new Token(Kind.Literal, c));
         }
-        return new RestoreWildcard(pattern, [.. tokens]);
+        if (ignoreCase)
+            for (int k = 0; k < tokens.Count; k++)
+                tokens[k] = tokens[k] with { Char = Fold(tokens[k].Char), Ranges = tokens[k].Ranges?.Select(r => (Fold(r.From), Fold(r.To))).ToArray() };
+        return new RestoreWildcard(pattern, [.. tokens], ignoreCase);
     }
 
     /// <summary>Reads "[...]" starting at open; returns the index of its ']'.</summary>
@@ -96,7 +103,7 @@ public sealed class RestoreWildcard
         return i;
     }
 
-    /// <summary>Whether a whole name matches (case-sensitive).</summary>
+    /// <summary>Whether a whole name matches.</summary>
     public bool IsMatch(string name)
     {
         // Greedy with one backtrack point per '*': linear in practice, never exponential.
@@ -108,7 +115,7 @@ public sealed class RestoreWildcard
                 starT = t++;
                 starN = n;
             }
-            else if (t < _tokens.Length && _tokens[t].Matches(name[n]))
+            else if (t < _tokens.Length && _tokens[t].Matches(_ignoreCase ? Fold(name[n]) : name[n]))
             {
                 t++;
                 n++;
@@ -166,6 +173,8 @@ public sealed class RestoreWildcard
         }
         return sb.ToString();
     }
+
+    private static char Fold(char c) => char.ToLowerInvariant(c);
 
     public override string ToString() => Pattern;
 }

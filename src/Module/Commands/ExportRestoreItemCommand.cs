@@ -12,14 +12,22 @@ namespace RestoreTools.Module.Commands;
 /// name at the archive's top. The archive goes to a temp file beside the destination and is
 /// renamed over it only when complete, so a failure leaves nothing half-written.
 /// </summary>
-[Cmdlet(VerbsData.Export, "RestoreItem", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "RestoreItem", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathParameterSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportRestoreItemCommand : RestoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(RestorePathCompleter))]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = [];
+
+    /// <summary>Paths taken as written: '*', '?', '[' and ']' are parts of names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias(LiteralAlias, RestorePathAlias)]
+    [ArgumentCompleter(typeof(RestorePathCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -76,25 +84,29 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
     /// <summary>Collects: each value is checked now (so a wrong one is named at once), and written with the others at the end.</summary>
     protected override void ProcessRecord()
     {
-        foreach (var path in Path)
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? LiteralPath : Path)
         {
-            Try(path, () =>
+            // A Restore: drive path goes through its drive's session; a restore path through -Session (or the item's).
+            // A -Path value's wildcards are expanded by the engine; each match is an item of the archive.
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal))) continue;
+            foreach (var t in targets)
             {
-                // A Restore: drive path goes through its drive's session; a restore path through -Session (or the item's).
-                var drive = Provider.DrivePaths.Resolve(this, path) is [var t] ? t : null;
-                var via = drive is null ? Session : drive.Session;
-                var engine = drive is null ? Engine : drive.Engine;
-                string restorePath = drive?.RestorePath ?? path;
-                if (_inputs.Count > 0 && !ReferenceEquals(_inputs[0].Via, via))
-                    ThrowTerminatingError(new ErrorRecord(new RestoreException(RestoreErrorCode.InvalidPath,
-                        $"'{path}' comes through {Describe(via)}, the items before it through {Describe(_inputs[0].Via)}: one archive holds the items of one session; export each session's items to an archive of its own", path),
-                        "SessionsDiffer", ErrorCategory.InvalidArgument, path));
-                var item = engine.GetItem(restorePath);
-                if (item.Type is ItemType.Disk or ItemType.BucketType)
-                    throw new RestoreException(RestoreErrorCode.InvalidPath,
-                        $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", path);
-                _inputs.Add(new Input(restorePath, item, via));
-            });
+                Try(t.RestorePath, () =>
+                {
+                    var via = t.Session;
+                    if (_inputs.Count > 0 && !ReferenceEquals(_inputs[0].Via, via))
+                        ThrowTerminatingError(new ErrorRecord(new RestoreException(RestoreErrorCode.InvalidPath,
+                            $"'{value}' comes through {Describe(via)}, the items before it through {Describe(_inputs[0].Via)}: one archive holds the items of one session; export each session's items to an archive of its own", value),
+                            "SessionsDiffer", ErrorCategory.InvalidArgument, value));
+                    var item = t.Item ?? t.Engine.GetItem(t.RestorePath);
+                    if (item.Type is ItemType.Disk or ItemType.BucketType)
+                        throw new RestoreException(RestoreErrorCode.InvalidPath,
+                            $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", t.RestorePath);
+                    _inputs.Add(new Input(t.RestorePath, item, via));
+                });
+            }
         }
     }
 

@@ -262,9 +262,9 @@ public sealed class MultiRootExportTests(MultiRootSample sample) : IDisposable, 
     [InlineData("a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false)]
     [InlineData("*x*y*", "..x..y..", true)]
     public void WildcardsMatchAsPowerShellsDo(string pattern, string name, bool match) =>
-        Assert.Equal(match, new NameWildcard(pattern).IsMatch(name));
+        Assert.Equal(match, RestoreWildcard.Parse(pattern, ignoreCase: true).IsMatch(name));
 
     [Fact]
     public void AnUnclosedSetIsAClearError() =>
-        Assert.Equal(RestoreErrorCode.InvalidPath, Assert.Throws<RestoreException>(() => new NameWildcard("[abc")).Code);
+        Assert.Equal(RestoreErrorCode.InvalidPath, Assert.Throws<RestoreException>(() => RestoreWildcard.Parse("[abc", ignoreCase: true)).Code);
 }
