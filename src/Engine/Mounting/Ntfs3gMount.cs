@@ -89,11 +89,19 @@ internal sealed class Ntfs3gMount
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
                 bool exited = process.HasExited;
+                // Read before Stop, which lets the process go: its exit code, and all it wrote (WaitForExit
+                // without a timeout also waits for the end of the redirected stderr, read asynchronously).
+                int? code = null;
+                if (exited)
+                {
+                    process.WaitForExit();
+                    code = process.ExitCode;
+                }
                 mount.Stop();
                 string text;
                 lock (stderr) text = Reason(stderr.ToString());
                 failure = exited
-                    ? $"ntfs-3g: {(text.Length > 0 ? text : $"exited with code {process.ExitCode}")}"
+                    ? $"ntfs-3g: {(text.Length > 0 ? text : $"exited with code {code}")}"
                     : $"ntfs-3g: not mounted after {StartTimeout.TotalSeconds:0} s";
                 return null;
             }
