@@ -18,6 +18,13 @@ internal static class Exporter
                 throw new RestoreException(RestoreErrorCode.WriteFailed,
                     $"'{restorePath}' is {info.Size:N0} bytes{(info.MayBeSparse ? " (sparse: raw writes its holes as zeros)" : "")} and the destination has {space:N0} free; use tar, which keeps holes out", restorePath);
             using var data = FileData.FromLocal(localPath, info);
+            if (!data.IsSparse && output is IFileOutput direct && direct.TryWriteFile(data.Packed, 0, info.Size))
+            {
+                tracker.AddBytes(info.Size);
+                tracker.File();
+                tracker.Done();
+                return tracker.Result();
+            }
             using var source = new CountingStream(data.Dense(), tracker);
             // 128 KiB, as cat uses: a larger buffer overflows the CPU cache and a pipe takes 64 KiB at a time.
             source.CopyTo(output, 128 * 1024);
