@@ -6,8 +6,8 @@ namespace RestoreTools.Agent.Http;
 
 /// <summary>
 /// A chunked answer body written into the connection's socket itself (DirectSocket), for the long
-/// downloads: each chunk is one sendmsg of its size line, data and CRLF, and a whole file (raw
-/// extract) is one chunk sent by sendfile. Kestrel's path costs a copy into its pipe, a thread hop
+/// downloads: each chunk is one sendmsg of its size line, data and CRLF, and a file's bytes (content,
+/// raw extract) are one chunk sent by sendfile. Kestrel's path costs a copy into its pipe, a thread hop
 /// per flush and its own chunk framing; this one costs the send. Kestrel sends the headers (on the
 /// first chunk: until then an error is still a JSON answer) and, after the endpoint returns, the
 /// last chunk, so the answer stays valid HTTP/1.1 for any client.
