@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/agent.sh [--repeat N] [--requests N] - the agent benchmark (issue 5).
+# bench/agent.sh [--repeat N] [--requests N] [--only abcd] - the agent benchmark (issues 5, 15).
 # Starts the real NativeAOT agent (out/agent/restore-agent; build it with ./build.sh Agent) on a Unix
 # socket with the sample image attached (--image bench=..., made by make-image.sh as for run.sh) and
 # measures: (a) latency of GET status and resolve, 1 keep-alive connection and 16 concurrent ones;
@@ -14,8 +14,8 @@ agent="${BENCH_AGENT:-$root/out/agent/restore-agent}"
 pass=()
 while (( $# > 0 )); do
     case "$1" in
-        --repeat|--requests) pass+=("$1" "$2"); shift ;;
-        *) echo "usage: bench/agent.sh [--repeat N] [--requests N]" >&2; exit 2 ;;
+        --repeat|--requests|--only) pass+=("$1" "$2"); shift ;;
+        *) echo "usage: bench/agent.sh [--repeat N] [--requests N] [--only abcd]" >&2; exit 2 ;;
     esac
     shift
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [--fresh] [--repeat N] - the RestoreTools benchmark (issue 4).
+# bench/run.sh [--fresh] [--repeat N] [--only tar,raw,list,mem] - the RestoreTools benchmark (issue 4).
 # Builds bench/RestoreTools.Bench (Release), makes the sample image once (in $BENCH_WORK, default
 # /var/tmp/restoretools-bench; rebuilt with --fresh or when older than make-image.sh), runs the
 # measurements and prints the table. Exit 0 even when a goal is missed; non-zero only when something broke.
@@ -12,8 +12,8 @@ pass=()
 while (( $# > 0 )); do
     case "$1" in
         --fresh) fresh=1 ;;
-        --repeat) pass+=(--repeat "$2"); shift ;;
-        *) echo "usage: bench/run.sh [--fresh] [--repeat N]" >&2; exit 2 ;;
+        --repeat|--only) pass+=("$1" "$2"); shift ;;
+        *) echo "usage: bench/run.sh [--fresh] [--repeat N] [--only tar,raw,list,mem]" >&2; exit 2 ;;
     esac
     shift
 done

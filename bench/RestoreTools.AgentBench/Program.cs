@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using RestoreTools.AgentBench;
 
-// RestoreTools.AgentBench agent --agent EXE --image IMG --work DIR [--out FILE]... [--repeat N] [--requests N]
+// RestoreTools.AgentBench agent --agent EXE --image IMG --work DIR [--out FILE]... [--repeat N] [--requests N] [--only abcd]
 // RestoreTools.AgentBench vm --kernel F --initrd F --image IMG --work DIR [--out FILE]... [--boots N] [--repeat N]
 // Prints the table; exit 0 whether goals pass or not, non-zero only when something broke.
 
@@ -27,7 +27,7 @@ List<string> notes;
 string title;
 if (mode == "agent")
 {
-    var b = new AgentBench(Need("agent"), Need("image"), Need("work"), Int("repeat", 5), Int("requests", 10_000));
+    var b = new AgentBench(Need("agent"), Need("image"), Need("work"), Int("repeat", 5), Int("requests", 10_000), opt.GetValueOrDefault("only", "abcd"));
     b.Run();
     (table, notes, title) = (b.Table, b.Notes, "RestoreTools agent benchmark (issue 5)");
 }

@@ -37,7 +37,7 @@ public static class ErrorMapping
         {
             await next(context);
         }
-        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is Http.ClientGoneException || context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
             // The client went away: nothing to answer, everything was released by the using blocks.
             context.Items[RequestLog.NoteKey] = "client gone";

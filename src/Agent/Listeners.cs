@@ -33,8 +33,9 @@ public static class Listeners
     }
 
     /// <summary>
-    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, the rest (Unix and
-    /// TCP) to Kestrel's socket transport, with its backlog and the 0600 bind below.
+    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, Unix sockets to the
+    /// agent's own (UnixTransportFactory: answers may write into the socket), TCP to Kestrel's socket
+    /// transport; all with the backlog and the 0600 bind below.
     /// </summary>
     public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs)
     {
@@ -43,16 +44,18 @@ public static class Listeners
             Backlog = options.Backlog,
             CreateBoundListenSocket = CreateBoundSocket,
         }), logs);
-        return new TransportSelector(sockets, new VsockTransportFactory(options));
+        return new TransportSelector(sockets, new VsockTransportFactory(options), new UnixTransportFactory(options));
     }
 
-    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock)
+    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock, UnixTransportFactory unix)
         : IConnectionListenerFactory, IConnectionListenerFactorySelector
     {
         public bool CanBind(EndPoint endpoint) => true;
 
         public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-            vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken) : sockets.BindAsync(endpoint, cancellationToken);
+            vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken)
+            : unix.CanBind(endpoint) ? unix.BindAsync(endpoint, cancellationToken)
+            : sockets.BindAsync(endpoint, cancellationToken);
     }
 
     /// <summary>

@@ -9,12 +9,26 @@ public static class RequestLog
 {
     public const string NoteKey = "restore-agent.note";
 
+    /// <summary>Body bytes an endpoint wrote past the counter (DirectChunkedBody, UncountedWriter), for the log line.</summary>
+    public const string DirectBytesKey = "restore-agent.direct-bytes";
+
+    private const string OriginalBodyKey = "restore-agent.original-body";
+
+    /// <summary>
+    /// Kestrel's own body writer, below the counting stream (which would put a copy of its own in
+    /// between): for an endpoint that fills the answer's buffers itself and names its bytes under DirectBytesKey.
+    /// </summary>
+    public static System.IO.Pipelines.PipeWriter UncountedWriter(HttpContext context) =>
+        (context.Items.TryGetValue(OriginalBodyKey, out var o) && o is IHttpResponseBodyFeature original
+            ? original : context.Features.Get<IHttpResponseBodyFeature>()!).Writer;
+
     public static RequestDelegate Middleware(RequestDelegate next, AgentLog log) => async context =>
     {
         long start = Stopwatch.GetTimestamp();
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var counter = new CountingStream(original.Stream);
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(counter, original));
+        context.Items[OriginalBodyKey] = original;
         try
         {
             await next(context);
@@ -24,8 +38,9 @@ public static class RequestLog
             context.Features.Set(original);
             string note = context.Items.TryGetValue(NoteKey, out var n) ? " " + n : "";
             int status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            long bytes = counter.Count + (context.Items.TryGetValue(DirectBytesKey, out var d) && d is long direct ? direct : 0);
             log.Info(string.Create(CultureInfo.InvariantCulture,
-                $"{context.Request.Method} {context.Request.Path.Value}{context.Request.QueryString.Value} {status} {counter.Count} B {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms{note}"));
+                $"{context.Request.Method} {context.Request.Path.Value}{context.Request.QueryString.Value} {status} {bytes} B {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0} ms{note}"));
         }
     };
 

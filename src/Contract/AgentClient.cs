@@ -41,13 +41,17 @@ public sealed class AgentClient : IRestoreEngine
         if (endpoint.StartsWith("unix:", StringComparison.Ordinal))
         {
             string path = endpoint["unix:".Length..];
-            handler.ConnectCallback = async (_, ct) =>
+            handler.ConnectCallback = (_, ct) =>
             {
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
-                    return new NetworkStream(socket, ownsSocket: true);
+                    // A synchronous connect (immediate on a Unix socket) leaves the socket in blocking
+                    // mode: the client's synchronous reads then block in recv instead of spinning on
+                    // .NET's emulation of blocking reads over epoll.
+                    ct.ThrowIfCancellationRequested();
+                    socket.Connect(new UnixDomainSocketEndPoint(path));
+                    return ValueTask.FromResult<Stream>(new NetworkStream(socket, ownsSocket: true));
                 }
                 catch
                 {

@@ -7,7 +7,11 @@ using RestoreTools.Engine.Browsing;
 
 namespace RestoreTools.Agent.Endpoints;
 
-/// <summary>content?path=: a file's bytes, with single-range Range requests (206 + Content-Range).</summary>
+/// <summary>
+/// content?path=: a file's bytes, with single-range Range requests (206 + Content-Range). On a Unix
+/// socket a GET answer is chunked and its bytes go by sendfile (DirectChunkedBody); HEAD and other
+/// transports give Content-Length.
+/// </summary>
 public static class ContentEndpoint
 {
     public static void Map(Router router, AgentServices s) =>
@@ -25,21 +29,63 @@ public static class ContentEndpoint
 
         using var lease = limiter.TryAcquire() ?? throw Busy(context, limiter);
         var (offset, length) = range ?? (0, size);
-        using var stream = engine.OpenRead(path, offset, length);
+        // On a Unix socket a GET's bytes go by sendfile into the socket itself, as one chunk (so
+        // without Content-Length; Content-Range still names the range); elsewhere through Kestrel.
+        var ct = context.RequestAborted;
+        var direct = HttpMethods.IsHead(context.Request.Method) ? null : DirectChunkedBody.TryCreate(context, ct);
+        using var stream = direct is not null ? engine.OpenRead(path) : engine.OpenRead(path, offset, length);
 
         var response = context.Response;
         response.Headers.AcceptRanges = "bytes";
         response.ContentType = "application/octet-stream";
         response.Headers.ContentDisposition = Disposition(item.Name);
         response.Headers.LastModified = item.LastWriteTime is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : default;
-        response.ContentLength = length;
+        if (direct is null) response.ContentLength = length;
         if (range is not null)
         {
             response.StatusCode = StatusCodes.Status206PartialContent;
             response.Headers.ContentRange = new ContentRangeHeaderValue(offset, offset + length - 1, size).ToString();
         }
         if (HttpMethods.IsHead(context.Request.Method)) return;
-        await stream.CopyToAsync(response.Body, 64 * 1024, context.RequestAborted);
+        if (direct is not null)
+        {
+            await Task.Run(() =>
+            {
+                if (!direct.TryWriteFile(stream, offset, length))
+                {
+                    stream.Position = offset;
+                    var buffer = new byte[128 * 1024];
+                    for (long left = length; left > 0;)
+                    {
+                        int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                        if (n == 0) throw new IOException($"the file ended {left:N0} bytes short of its size");
+                        direct.Write(buffer, 0, n);
+                        left -= n;
+                    }
+                }
+                direct.Flush();
+            }, ct);
+        }
+        else await Copy(stream, RequestLog.UncountedWriter(context), length, ct);
+        context.Items[RequestLog.DirectBytesKey] = length;
+    }
+
+    /// <summary>
+    /// The file read straight into the answer's own buffers (the engine's stream reads with pread),
+    /// 128 KiB at a time: no copy between a buffer of ours and Kestrel's.
+    /// </summary>
+    private static async Task Copy(Stream source, System.IO.Pipelines.PipeWriter body, long length, CancellationToken ct)
+    {
+        for (long left = length; left > 0;)
+        {
+            var memory = body.GetMemory((int)Math.Min(left, 128 * 1024));
+            int n = source.Read(memory.Span[..(int)Math.Min(memory.Length, left)]);
+            if (n == 0) throw new IOException($"the file ended {left:N0} bytes short of its size");
+            body.Advance(n);
+            left -= n;
+            var flushed = await body.FlushAsync(ct);
+            if (flushed.IsCanceled || flushed.IsCompleted) throw new OperationCanceledException(ct);
+        }
     }
 
     /// <summary>

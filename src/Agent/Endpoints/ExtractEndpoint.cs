@@ -12,7 +12,8 @@ namespace RestoreTools.Agent.Endpoints;
 /// longer than a request line takes) puts every item into one archive, each under its own name.
 /// include=/exclude= (once per name wildcard) and filter= pick the files of the walk by name.
 /// The first 64 KiB are held back, so an error early on is still a JSON error; after that an
-/// error cuts the connection. A client that goes away cancels the export.
+/// error cuts the connection. On a Unix socket the body is written into the socket itself
+/// (DirectChunkedBody; a raw file by sendfile). A client that goes away cancels the export.
 /// xattrs=1 carries extended attributes (SCHILY.xattr records). space= is the client's free space: a file that would pass it is left out with the sizes named.
 /// The answer's X-Restore-Export header names the report (counts, entries left out, warnings) that
 /// extract/report?id= gives once the body has ended.
@@ -88,19 +89,27 @@ public static class ExtractEndpoint
             Exclude = request.All("exclude"),
             Filter = request.Get("filter"),
         };
-        var buffered = new BufferedStream(context.Response.Body, 64 * 1024);
-        // No path reaches the engine as null (InvalidPath); one is the single-item export agents always gave.
-        var result = await Task.Run(() => paths.Count <= 1
-            ? engine.Export(paths.Count == 0 ? null! : paths[0], buffered, options, null, ct)
-            : engine.Export(paths, buffered, options, null, ct), ct);
-        // Stored before the last bytes go out: a client that has read the body to its end finds the report.
-        reports.Add(reportId, result);
-        await buffered.FlushAsync(ct);
-
-        context.Items[RequestLog.NoteKey] = $"{result.Files} files, {result.Directories} dirs, {result.Errors.Count} errors";
-        if (result.Errors.Count > 0)
+        // On a Unix socket the body goes into the socket itself (a raw file by sendfile); elsewhere through Kestrel.
+        var direct = DirectChunkedBody.TryCreate(context, ct);
+        Stream body = direct is not null ? direct : new BufferedStream(context.Response.Body, 64 * 1024);
+        try
         {
-            foreach (var e in result.Errors.Take(20)) log.Warn($"extract {path}: {e}");
+            // No path reaches the engine as null (InvalidPath); one is the single-item export agents always gave.
+            var result = await Task.Run(() => paths.Count <= 1
+                ? engine.Export(paths.Count == 0 ? null! : paths[0], body, options, null, ct)
+                : engine.Export(paths, body, options, null, ct), ct);
+            // Stored before the last bytes go out: a client that has read the body to its end finds the report.
+            reports.Add(reportId, result);
+            await body.FlushAsync(ct);
+            context.Items[RequestLog.NoteKey] = $"{result.Files} files, {result.Directories} dirs, {result.Errors.Count} errors";
+            if (result.Errors.Count > 0)
+            {
+                foreach (var e in result.Errors.Take(20)) log.Warn($"extract {path}: {e}");
+            }
+        }
+        finally
+        {
+            if (direct is not null) context.Items[RequestLog.DirectBytesKey] = direct.Sent;
         }
     }
 }

@@ -35,6 +35,13 @@ internal static class Exporter
             if (filter is not null && !filter.Keeps(rootName.Length > 0 ? rootName : Path.GetFileName(localPath)))
                 throw new RestoreException(RestoreErrorCode.InvalidPath, $"'{restorePath}' is left out by the include/exclude wildcards: nothing to export", restorePath);
             using var data = FileData.FromLocal(localPath, info);
+            if (!data.IsSparse && output is IFileOutput direct && direct.TryWriteFile(data.Packed, 0, info.Size))
+            {
+                tracker.AddBytes(info.Size);
+                tracker.File();
+                tracker.Done();
+                return tracker.Result();
+            }
             using var source = new CountingStream(data.Dense(), tracker);
             // 128 KiB, as cat uses: a larger buffer overflows the CPU cache and a pipe takes 64 KiB at a time.
             source.CopyTo(output, 128 * 1024);

@@ -15,7 +15,7 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? progress)
 
     // Paths reach messages and progress in their readable form (NameCodec): raw bytes as \xHH.
     public void Begin(string path) { _current = path; Maybe(); }
-    public void AddBytes(int n) { Bytes += n; Maybe(); }
+    public void AddBytes(long n) { Bytes += n; Maybe(); }
     public void File() { Files++; Maybe(); }
     public void Directory() { Directories++; }
     public void Symlink() { Symlinks++; Files++; }

@@ -37,6 +37,18 @@ internal sealed unsafe class ReadOnlyFileStream(int fd, long length, string path
     private long _position;
     private bool _closed;
 
+    /// <summary>The descriptor, for SocketSend's sendfile (which reads at its own offset, leaving Position alone).</summary>
+    internal int Fd
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            return fd;
+        }
+    }
+
+    internal string Path => path;
+
     public static long SizeOf(int fd, string path)
     {
         stat st;
