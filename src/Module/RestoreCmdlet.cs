@@ -75,6 +75,22 @@ public abstract class RestoreCmdlet : PSCmdlet
         return expander.ExpandMatches(value, StopToken).Select(m => new Provider.DriveTarget(m.Path, Session, null, m.Item)).ToList();
     }
 
+    /// <summary>
+    /// Every target of this cmdlet's -Path values (or -LiteralPath values, by parameter set), each with
+    /// what an error about it names: the value as typed when it names one item, else the match. A
+    /// value that fails to expand has written its error already and gives nothing.
+    /// </summary>
+    protected IEnumerable<(Provider.DriveTarget Target, string Shown)> EachTarget(string[] paths, string[]? literalPaths, bool matchHidden = false)
+    {
+        bool literal = ParameterSetName == LiteralPathParameterSet;
+        foreach (var value in literal ? literalPaths ?? [] : paths)
+        {
+            IReadOnlyList<Provider.DriveTarget> targets = [];
+            if (!Try(value, () => targets = Targets(value, literal, matchHidden))) continue;
+            foreach (var t in targets) yield return (t, targets.Count == 1 ? value : t.RestorePath);
+        }
+    }
+
     /// <summary>Whether a -Path value (not -LiteralPath) holds wildcards, so that it names matches rather than one item.</summary>
     protected static bool IsPattern(string value, bool literal) => !literal && RestorePathExpander.HasWildcards(value);
 

@@ -69,17 +69,11 @@ public sealed class CopyRestoreItemCommand : RestoreCmdlet
     protected override void ProcessRecord()
     {
         string destination = GetUnresolvedProviderPathFromPSPath(Destination);
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
-        {
-            // Wildcards match dot-names with -Force only (as Copy-Item -Force takes hidden items);
-            // a folder copied takes everything below it either way.
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal, matchHidden: Force))) continue;
-            // A Restore: drive path copies through its drive's engine; each match is its own item.
-            foreach (var t in targets)
-                Try(targets.Count == 1 ? value : t.RestorePath, () => CopyOne(t.Engine, t.RestorePath, destination));
-        }
+        // Wildcards match dot-names with -Force only (as Copy-Item -Force takes hidden items); a folder
+        // copied takes everything below it either way. A Restore: drive path copies through its drive's
+        // engine; each match is its own item.
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath, matchHidden: Force))
+            Try(shown, () => CopyOne(t.Engine, t.RestorePath, destination));
     }
 
     private void CopyOne(IRestoreEngine engine, string path, string destination)

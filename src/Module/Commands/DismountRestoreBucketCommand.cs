@@ -26,22 +26,15 @@ public sealed class DismountRestoreBucketCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath))
         {
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal))) continue;
-            foreach (var t in targets)
+            string path = t.RestorePath;
+            if (!ShouldProcess(path, "Unmount")) continue;
+            Try(shown, () =>
             {
-                string path = t.RestorePath;
-                object shown = targets.Count == 1 ? value : path;
-                if (!ShouldProcess(path, "Unmount")) continue;
-                Try(shown, () =>
-                {
-                    var bucket = t.Engine.Unmount(path);
-                    if (PassThru) WriteRestoreObject(bucket, t.Session);
-                });
-            }
+                var bucket = t.Engine.Unmount(path);
+                if (PassThru) WriteRestoreObject(bucket, t.Session);
+            });
         }
     }
 }

@@ -84,29 +84,23 @@ public sealed class ExportRestoreItemCommand : RestoreCmdlet
     /// <summary>Collects: each value is checked now (so a wrong one is named at once), and written with the others at the end.</summary>
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
+        // A Restore: drive path goes through its drive's session; a restore path through -Session (or the item's).
+        // A -Path value's wildcards are expanded by the engine; each match is an item of the archive.
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath))
         {
-            // A Restore: drive path goes through its drive's session; a restore path through -Session (or the item's).
-            // A -Path value's wildcards are expanded by the engine; each match is an item of the archive.
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal))) continue;
-            foreach (var t in targets)
+            Try(shown, () =>
             {
-                Try(t.RestorePath, () =>
-                {
-                    var via = t.Session;
-                    if (_inputs.Count > 0 && !ReferenceEquals(_inputs[0].Via, via))
-                        ThrowTerminatingError(new ErrorRecord(new RestoreException(RestoreErrorCode.InvalidPath,
-                            $"'{value}' comes through {Describe(via)}, the items before it through {Describe(_inputs[0].Via)}: one archive holds the items of one session; export each session's items to an archive of its own", value),
-                            "SessionsDiffer", ErrorCategory.InvalidArgument, value));
-                    var item = t.Item ?? t.Engine.GetItem(t.RestorePath);
-                    if (item.Type is ItemType.Disk or ItemType.BucketType)
-                        throw new RestoreException(RestoreErrorCode.InvalidPath,
-                            $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", t.RestorePath);
-                    _inputs.Add(new Input(t.RestorePath, item, via));
-                });
-            }
+                var via = t.Session;
+                if (_inputs.Count > 0 && !ReferenceEquals(_inputs[0].Via, via))
+                    ThrowTerminatingError(new ErrorRecord(new RestoreException(RestoreErrorCode.InvalidPath,
+                        $"'{shown}' comes through {Describe(via)}, the items before it through {Describe(_inputs[0].Via)}: one archive holds the items of one session; export each session's items to an archive of its own", shown),
+                        "SessionsDiffer", ErrorCategory.InvalidArgument, shown));
+                var item = t.Item ?? t.Engine.GetItem(t.RestorePath);
+                if (item.Type is ItemType.Disk or ItemType.BucketType)
+                    throw new RestoreException(RestoreErrorCode.InvalidPath,
+                        $"'{item.Path}' is not inside a bucket: export takes /disk/type/component[/path]", t.RestorePath);
+                _inputs.Add(new Input(t.RestorePath, item, via));
+            });
         }
     }
 

@@ -53,13 +53,7 @@ public sealed class GetRestoreContentCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
-        {
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal))) continue;
-            foreach (var t in targets) Read(t.Engine, t.RestorePath, targets.Count == 1 ? value : t.RestorePath);
-        }
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath)) Read(t.Engine, t.RestorePath, shown);
     }
 
     private void Read(IRestoreEngine engine, string path, string shown)

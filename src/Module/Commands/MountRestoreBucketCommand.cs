@@ -26,25 +26,18 @@ public sealed class MountRestoreBucketCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath))
         {
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal))) continue;
-            foreach (var t in targets)
+            string path = t.RestorePath;
+            if (!ShouldProcess(path, "Mount read-only")) continue;
+            Try(shown, () =>
             {
-                string path = t.RestorePath;
-                object shown = targets.Count == 1 ? value : path;
-                if (!ShouldProcess(path, "Mount read-only")) continue;
-                Try(shown, () =>
-                {
-                    var bucket = t.Engine.Mount(path);
-                    // Locally the engine warned while mounting; through an agent the warnings come with the bucket.
-                    if (t.Session is not null)
-                        foreach (var w in bucket.Warnings) WriteWarning($"'{bucket.Path}': {w}");
-                    if (PassThru) WriteRestoreObject(bucket, t.Session);
-                });
-            }
+                var bucket = t.Engine.Mount(path);
+                // Locally the engine warned while mounting; through an agent the warnings come with the bucket.
+                if (t.Session is not null)
+                    foreach (var w in bucket.Warnings) WriteWarning($"'{bucket.Path}': {w}");
+                if (PassThru) WriteRestoreObject(bucket, t.Session);
+            });
         }
     }
 }

@@ -26,24 +26,16 @@ public sealed class ResolveRestorePathCommand : RestoreCmdlet
 
     protected override void ProcessRecord()
     {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (var value in literal ? LiteralPath : Path)
+        foreach (var (t, shown) in EachTarget(Path, LiteralPath))
         {
-            IReadOnlyList<Provider.DriveTarget> targets = [];
-            if (!Try(value, () => targets = Targets(value, literal))) continue;
-            foreach (var t in targets)
+            Try(shown, () =>
             {
-                string path = t.RestorePath;
-                object shown = targets.Count == 1 ? value : path;
-                Try(shown, () =>
-                {
-                    var resolved = t.Engine.Resolve(path);
-                    if (resolved.Kind is ResolvedKind.Bucket or ResolvedKind.Item)
-                        WriteRestoreObject(resolved, t.Session);
-                    else
-                        foreach (var child in resolved.Children) WriteRestoreObject(child, t.Session);
-                });
-            }
+                var resolved = t.Engine.Resolve(t.RestorePath);
+                if (resolved.Kind is ResolvedKind.Bucket or ResolvedKind.Item)
+                    WriteRestoreObject(resolved, t.Session);
+                else
+                    foreach (var child in resolved.Children) WriteRestoreObject(child, t.Session);
+            });
         }
     }
 }
