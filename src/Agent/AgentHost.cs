@@ -128,7 +128,7 @@ public static class AgentHost
         try
         {
             Listeners.Configure(kestrel, options, guard);
-            server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs), kestrelLogs);
+            server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs, log), kestrelLogs);
             server.StartAsync(new AgentApplication(pipeline), CancellationToken.None).GetAwaiter().GetResult();
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             // RestoreVmManager watches the VM console for " listening on " to know when to ask.

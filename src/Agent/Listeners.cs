@@ -28,31 +28,37 @@ public static class Listeners
                 case ListenKind.Tcp:
                     kestrel.Listen(spec.Tcp!, Guarded);
                     break;
+                case ListenKind.VirtioSerial:
+                    kestrel.Listen(new VirtioSerialEndPoint(spec.PortPrefix!), Guarded);
+                    break;
             }
         }
     }
 
     /// <summary>
-    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, the rest (Unix and
-    /// TCP) to Kestrel's socket transport, with its backlog and the 0600 bind below.
+    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, virtio-serial ports
+    /// to theirs, the rest (Unix and TCP) to Kestrel's socket transport, with its backlog and the
+    /// 0600 bind below.
     /// </summary>
-    public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs)
+    public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs, AgentLog log)
     {
         var sockets = new SocketTransportFactory(Options.Create(new SocketTransportOptions
         {
             Backlog = options.Backlog,
             CreateBoundListenSocket = CreateBoundSocket,
         }), logs);
-        return new TransportSelector(sockets, new VsockTransportFactory(options));
+        return new TransportSelector(sockets, new VsockTransportFactory(options), new VirtioSerialTransportFactory(log));
     }
 
-    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock)
+    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock, VirtioSerialTransportFactory ports)
         : IConnectionListenerFactory, IConnectionListenerFactorySelector
     {
         public bool CanBind(EndPoint endpoint) => true;
 
         public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-            vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken) : sockets.BindAsync(endpoint, cancellationToken);
+            vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken)
+            : ports.CanBind(endpoint) ? ports.BindAsync(endpoint, cancellationToken)
+            : sockets.BindAsync(endpoint, cancellationToken);
     }
 
     /// <summary>
