@@ -232,23 +232,24 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
             }
             catch (Exception ex)
             {
+                // The host is gone: Kestrel's writes fail, its reads end (the input's writer is the reader thread's).
+                Interlocked.CompareExchange(ref _ended, 1, 0);
                 reader.Complete(ex);
-                _in.Writer.Complete();
+                _in.Reader.CancelPendingRead();
             }
         }
 
         public override void Abort(ConnectionAbortedException abortReason)
         {
-            Interlocked.Exchange(ref _ended, 1);
-            _out.Reader.CancelPendingRead();
-            _in.Writer.Complete();
+            Interlocked.CompareExchange(ref _ended, 1, 0);
+            _out.Reader.CancelPendingRead();   // the pump sends the end frame
+            _in.Reader.CancelPendingRead();
             try { _closed.Cancel(); } catch (ObjectDisposedException) { }
         }
 
         public override async ValueTask DisposeAsync()
         {
-            if (Interlocked.Exchange(ref _ended, 1) == 2) return;
-            Interlocked.Exchange(ref _ended, 2);
+            if (Interlocked.Exchange(ref _ended, 2) == 2) return;
             await _in.Reader.CompleteAsync();
             await _out.Writer.CompleteAsync();
             try { _closed.Cancel(); } catch (ObjectDisposedException) { }

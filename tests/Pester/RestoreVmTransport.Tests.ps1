@@ -93,7 +93,7 @@ Describe 'The restore VM over virtio-serial (the default without vhost-vsock)' {
             $null = $c.Read([byte[]]::new(4096), 0, 4096)
             $c.Dispose()
             foreach ($i in 1..3) { Get-RestoreContent -Session $S -Path /xport/raw/docs/readme.txt | Should -Be 'transport test' }
-            (Get-InterleavedHashes @($client.OpenRead('/xport/raw/big.bin')))[0] | Should -Be $BigHash
+            @(Get-InterleavedHashes @($client.OpenRead('/xport/raw/big.bin')))[0] | Should -Be $BigHash
         }
         finally { $client.Dispose() }
     }
