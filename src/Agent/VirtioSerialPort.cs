@@ -24,6 +24,13 @@ public sealed unsafe partial class VirtioSerialPort : IDisposable
     [LibraryImport("libc", SetLastError = true)] private static partial nint write(int fd, byte* buf, nuint count);
     [LibraryImport("libc", SetLastError = true)] private static partial int poll(PollFd* fds, nuint n, int timeout);
     [LibraryImport("libc", SetLastError = true)] private static partial int close(int fd);
+    [LibraryImport("libc", SetLastError = true)] private static partial int fcntl(int fd, int cmd, int arg);
+    [LibraryImport("libc")] private static partial int getpid();
+
+    private const int F_GETFL = 3, F_SETFL = 4, F_SETOWN = 8, O_ASYNC = 0x2000;
+
+    /// <summary>SIGIO: what the kernel sends an O_ASYNC port's owner when data comes or the host connects or goes.</summary>
+    public const int SigIo = 29;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct PollFd { public int Fd; public short Events; public short Revents; }
@@ -110,6 +117,18 @@ public sealed unsafe partial class VirtioSerialPort : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Asks the kernel for SIGIO on this port (O_ASYNC, owned by this process): virtio_console
+    /// signals a host's connect, which neither read(2) nor poll(2) waits for. Only once a handler
+    /// for SIGIO is installed: its default action ends the process.
+    /// </summary>
+    public bool EnableSignals()
+    {
+        if (fcntl(_fd, F_SETOWN, getpid()) < 0) return false;
+        int flags = fcntl(_fd, F_GETFL, 0);
+        return flags >= 0 && fcntl(_fd, F_SETFL, flags | O_ASYNC) >= 0;
     }
 
     private short Poll(short events, int timeoutMs)

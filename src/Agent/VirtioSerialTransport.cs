@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,6 +25,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var ep = (VirtioSerialEndPoint)endpoint;
+        PortWakeup.Start(log);
         var ports = VirtioSerialPort.Find(ep.Prefix);
         // The host announces its ports after virtio_console's probe, asynchronously: a moment to show up.
         for (int i = 0; i < 40 && ports.Count == 0; i++)
@@ -32,7 +34,52 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
             ports = VirtioSerialPort.Find(ep.Prefix);
         }
         if (ports.Count == 0) log.Info($"virtio-serial: no port named {ep.Prefix}*: not listening there");
-        return ValueTask.FromResult<IConnectionListener>(new Listener(ep, ports.Select(p => VirtioSerialPort.Open(p.Name, p.Device)).ToList()));
+        var opened = ports.Select(p => VirtioSerialPort.Open(p.Name, p.Device)).ToList();
+        foreach (var port in opened)
+            if (PortWakeup.Enabled && !port.EnableSignals()) log.Warn($"virtio-serial: no SIGIO for {port.Name}: it naps while unused");
+        return ValueTask.FromResult<IConnectionListener>(new Listener(ep, opened));
+    }
+
+    /// <summary>
+    /// Wakes the port readers that wait for a host: SIGIO (one handler for every port; the signal
+    /// does not say which) bumps a count and wakes them all; each reads its port again. Without
+    /// it (no handler could be installed) the readers nap: 1 ms at first, up to 20 ms.
+    /// </summary>
+    private static class PortWakeup
+    {
+        private static readonly object Gate = new();
+        private static long _signals;
+        private static PosixSignalRegistration? _registration;
+
+        public static bool Enabled => _registration is not null;
+        public static long Count => Interlocked.Read(ref _signals);
+
+        public static void Start(AgentLog log)
+        {
+            lock (Gate)
+            {
+                if (_registration is not null) return;
+                try
+                {
+                    _registration = PosixSignalRegistration.Create((PosixSignal)VirtioSerialPort.SigIo, c =>
+                    {
+                        c.Cancel = true;   // not the default action (exit)
+                        lock (Gate) { _signals++; Monitor.PulseAll(Gate); }
+                    });
+                }
+                catch (Exception ex) when (ex is PlatformNotSupportedException or ArgumentOutOfRangeException or IOException or InvalidOperationException)
+                {
+                    log.Warn($"virtio-serial: no SIGIO handler ({ex.Message}): unused ports nap");
+                }
+            }
+        }
+
+        /// <summary>Waits until a signal came after seen was read, or the timeout.</summary>
+        public static void Wait(long seen, int timeoutMs)
+        {
+            lock (Gate)
+                if (_signals == seen) Monitor.Wait(Gate, timeoutMs);
+        }
     }
 
     private sealed class Listener : IConnectionListener
@@ -71,8 +118,8 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
 
     /// <summary>
     /// Reads one port on a thread of its own and hands each host connection to Kestrel as a
-    /// connection. While no host is connected the port cannot be waited on (poll returns at once),
-    /// so the thread naps, 1 ms at first and longer the longer it stays unused.
+    /// connection. While no host is connected the port cannot be waited on (poll returns at once):
+    /// the thread waits for SIGIO (PortWakeup), or naps where no handler could be installed.
     /// </summary>
     private sealed class PortServer
     {
@@ -102,6 +149,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
             while (true)
             {
                 int n;
+                long signals = PortWakeup.Count;
                 try { n = _port.Read(buffer); }
                 catch (IOException) { Thread.Sleep(100); continue; }
                 if (n < 0)
@@ -121,7 +169,9 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
                     unannounced = 0;
                     HostGone();
                     draining = false;
-                    Thread.Sleep(idle < 100 ? 1 : idle < 300 ? 5 : 20);
+                    // No host: SIGIO says when one connects (the 1 s is a safety net); without it, naps.
+                    if (PortWakeup.Enabled) PortWakeup.Wait(signals, 1000);
+                    else Thread.Sleep(idle < 100 ? 1 : idle < 300 ? 5 : 20);
                     idle++;
                     continue;
                 }
