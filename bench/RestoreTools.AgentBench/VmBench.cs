@@ -27,7 +27,8 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
         string stateRoot = Path.Combine(work, "vms");
         Directory.CreateDirectory(stateRoot);
         using var manager = new RestoreVmManager(new Probe(), stateRoot);
-        var options = new RestoreVmOptions { Kernel = kernel, Initrd = initrd, TimeoutSeconds = 180, IdleTimeoutSeconds = 900 };
+        // tcp: the transfer rows below go through curl, which speaks plain HTTP (bench/vm.sh --io measures virtio-serial).
+        var options = new RestoreVmOptions { Kernel = kernel, Initrd = initrd, TimeoutSeconds = 180, IdleTimeoutSeconds = 900, Transport = VmTransport.Tcp };
         var images = new[] { RestoreVmImage.FromPath(image, Disk) };
 
         // Cold boots (Start-RestoreVM -NoSnapshot), phase by phase.
@@ -178,7 +179,7 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
                 if (Directory.Exists(st)) Directory.Delete(st, true);
                 Directory.CreateDirectory(st);
                 var sw = Stopwatch.StartNew();
-                string outText = Sh.Run($"{Sh.Q(Path.Combine(repo, "vm/run-vm.sh"))} --state {Sh.Q(st)} --smp {smp} --kernel {Sh.Q(kernel)} --initrd {Sh.Q(initrd)} -i {Disk}={Sh.Q(image)}");
+                string outText = Sh.Run($"{Sh.Q(Path.Combine(repo, "vm/run-vm.sh"))} --state {Sh.Q(st)} --transport tcp --smp {smp} --kernel {Sh.Q(kernel)} --initrd {Sh.Q(initrd)} -i {Disk}={Sh.Q(image)}");
                 var kv = outText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(a => a.Length == 2).ToDictionary(a => a[0], a => a[1]);
                 int pid = int.Parse(kv["pid"]);
                 using var client = AgentClient.WithTokenFile(kv["endpoint"], Path.Combine(st, "token"));
