@@ -6,6 +6,10 @@
 #     then --compare N (default 3, 0 = off) boots of vm/run-vm.sh with --smp 2 and --smp 1 as a reference;
 # (b) recursive list and tar export of a ~100 MB, 3,000-file tree (make-vm-image.sh) through the VM,
 #     vs ls -lR / GNU tar on a read-only loop mount of the same image on the host.
+# bench/vm.sh --io [--rounds N] [--no-fat] [--transport auto|tcp|virtio-serial] - issue 15: a small
+#     folder listed with its first mount, a 50 MB file and a tar of 10,000 files in one folder on
+#     ext4, xfs and FAT32 (make-vmio-images.sh), through AgentClient in a running VM, with a host
+#     loop mount of the same image as the reference in the same run (FAT32: VM only, no vfat here).
 # Needs out/vm/{vmlinux,initrd.img} (./build.sh VmImage), qemu-system-x86, curl, root.
 # Exit 0 even when a goal is missed; non-zero only when something broke.
 set -euo pipefail
@@ -13,11 +17,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 work="${BENCH_WORK:-/var/tmp/restoretools-bench}"
 vmdir="${BENCH_VM:-$root/out/vm}"
-pass=()
+pass=() io=0
 while (( $# > 0 )); do
     case "$1" in
-        --boots|--repeat|--compare) pass+=("$1" "$2"); shift ;;
-        *) echo "usage: bench/vm.sh [--boots N] [--repeat N] [--compare N]" >&2; exit 2 ;;
+        --boots|--repeat|--compare|--rounds|--transport) pass+=("$1" "$2"); shift ;;
+        --io) io=1 ;;
+        --no-fat) pass+=(--fat 0) ;;
+        *) echo "usage: bench/vm.sh [--boots N] [--repeat N] [--compare N] | --io [--rounds N] [--no-fat] [--transport T]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -33,6 +39,17 @@ echo "bench: building (Release)" >&2
 dotnet build "$here/RestoreTools.AgentBench/RestoreTools.AgentBench.csproj" -c Release -v q -nologo -clp:ErrorsOnly >&2
 
 mkdir -p "$work/vm"
+if [[ $io == 1 ]]; then
+    if [[ ! -f "$work/vmio-fat.img" ]]; then
+        echo "bench: making the transfer images $work/vmio-*.img" >&2
+        "$here/make-vmio-images.sh" "$work"
+    fi
+    mkdir -p "$here/results" "$work/vmio"
+    for fs in ext4 xfs fat; do ln -sf "$work/vmio-$fs.img" "$work/vmio/vmio-$fs.img"; done
+    exec dotnet "$here/RestoreTools.AgentBench/bin/Release/net10.0/RestoreTools.AgentBench.dll" vmio \
+        --kernel "$vmdir/vmlinux" --initrd "$vmdir/initrd.img" --work "$work/vmio" --repo "$root" \
+        --out "$here/results/vmio-latest.txt" "${pass[@]}"
+fi
 img="$work/vmtree.img"
 if [[ ! -f "$img" ]]; then
     echo "bench: making the VM bench image $img" >&2

@@ -36,7 +36,7 @@ results=()
 for r in $(seq "$runs"); do
     st="$(mktemp -d "${TMPDIR:-/tmp}/restore-vm-bench.XXXXXX")"
     extra=()
-    [ "$mode" = selftest ] && extra=(--append restoretools.selftest=1)
+    if [ "$mode" = selftest ]; then extra=(--append restoretools.selftest=1); else extra=(--transport tcp); fi   # curl: plain HTTP
     "$here/run-vm.sh" --state "$st" "${extra[@]}" "${pass[@]}" >"$st/run.out"
     start="$(cat "$st/started")"
     port="$(sed -n 's/^port=//p' "$st/run.out")"

@@ -245,7 +245,7 @@ fi
 # enforce them (no module.sig_enforce, no lockdown), and the check's sha256 over the module costs
 # TCG ~0.1 s at the first ext4 mount (ext4, jbd2, ...) and ~0.04 s for the boot modules. An
 # unsigned module taints the kernel ("E"), nothing else.
-boot_modules="virtio_pci virtio_blk virtio_net vmw_vsock_virtio_transport${boot_fuse:+ $boot_fuse}"
+boot_modules="virtio_pci virtio_blk virtio_net virtio_console vmw_vsock_virtio_transport${boot_fuse:+ $boot_fuse}"
 # qemu_fw_cfg: a VM resumed from a boot snapshot reads its token from fw_cfg (restoretools.snapshot=1)
 snapshot_modules="qemu_fw_cfg"
 # device-mapper for LVM: dm-mod (linear and striped built in) when the engine opens

@@ -3,12 +3,13 @@ using System.Text;
 using RestoreTools.AgentBench;
 
 // RestoreTools.AgentBench agent --agent EXE --image IMG --work DIR [--out FILE]... [--repeat N] [--requests N] [--only abcd]
+// RestoreTools.AgentBench vmio --kernel F --initrd F --work DIR [--rounds N] [--fat 0|1] [--transport auto|tcp|virtio-serial]
 // RestoreTools.AgentBench vm --kernel F --initrd F --image IMG --work DIR [--out FILE]... [--boots N] [--repeat N]
 // Prints the table; exit 0 whether goals pass or not, non-zero only when something broke.
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0] is not ("agent" or "vm")) { Console.Error.WriteLine("usage: RestoreTools.AgentBench agent|vm ..."); return 2; }
+if (args.Length == 0 || args[0] is not ("agent" or "vm" or "vmio")) { Console.Error.WriteLine("usage: RestoreTools.AgentBench agent|vm ..."); return 2; }
 string mode = args[0];
 var opt = new Dictionary<string, string>();
 var outs = new List<string>();
@@ -30,6 +31,12 @@ if (mode == "agent")
     var b = new AgentBench(Need("agent"), Need("image"), Need("work"), Int("repeat", 5), Int("requests", 10_000), opt.GetValueOrDefault("only", "abcd"));
     b.Run();
     (table, notes, title) = (b.Table, b.Notes, "RestoreTools agent benchmark (issue 5)");
+}
+else if (mode == "vmio")
+{
+    var b = new VmIoBench(Need("kernel"), Need("initrd"), Need("work"), Int("rounds", 3), Int("fat", 1) != 0, opt.GetValueOrDefault("transport", "auto"));
+    b.Run();
+    (table, notes, title) = (b.Table, b.Notes, "RestoreTools restore VM transfer benchmark (issue 15)");
 }
 else
 {

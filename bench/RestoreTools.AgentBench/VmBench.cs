@@ -27,7 +27,8 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
         string stateRoot = Path.Combine(work, "vms");
         Directory.CreateDirectory(stateRoot);
         using var manager = new RestoreVmManager(new Probe(), stateRoot);
-        var options = new RestoreVmOptions { Kernel = kernel, Initrd = initrd, TimeoutSeconds = 180, IdleTimeoutSeconds = 900 };
+        // tcp: the transfer rows below go through curl, which speaks plain HTTP (bench/vm.sh --io measures virtio-serial).
+        var options = new RestoreVmOptions { Kernel = kernel, Initrd = initrd, TimeoutSeconds = 180, IdleTimeoutSeconds = 900, Transport = VmTransport.Tcp };
         var images = new[] { RestoreVmImage.FromPath(image, Disk) };
 
         // Cold boots (Start-RestoreVM -NoSnapshot), phase by phase.
@@ -164,7 +165,7 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
     }
 
     /// <summary>
-    /// The reference launcher vm/run-vm.sh with its default -smp 2 (RestoreVmManager passes no -smp: qemu's default, 1 vCPU),
+    /// vm/run-vm.sh (the engine's launcher through restore-agent run-vm) with -smp 2 and, as a control, -smp 1 (the manager's default),
     /// and with --smp 1 as a control: same kernel, initrd, image, TCG; polled like the manager (50 ms).
     /// </summary>
     private void CompareRunVm(int n)
@@ -178,10 +179,10 @@ internal sealed class VmBench(string kernel, string initrd, string image, string
                 if (Directory.Exists(st)) Directory.Delete(st, true);
                 Directory.CreateDirectory(st);
                 var sw = Stopwatch.StartNew();
-                string outText = Sh.Run($"{Sh.Q(Path.Combine(repo, "vm/run-vm.sh"))} --state {Sh.Q(st)} --smp {smp} --kernel {Sh.Q(kernel)} --initrd {Sh.Q(initrd)} -i {Disk}={Sh.Q(image)}");
+                string outText = Sh.Run($"{Sh.Q(Path.Combine(repo, "vm/run-vm.sh"))} --state {Sh.Q(st)} --transport tcp --smp {smp} --kernel {Sh.Q(kernel)} --initrd {Sh.Q(initrd)} -i {Disk}={Sh.Q(image)}");
                 var kv = outText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(a => a.Length == 2).ToDictionary(a => a[0], a => a[1]);
                 int pid = int.Parse(kv["pid"]);
-                using var client = AgentClient.WithTokenFile("http://127.0.0.1:" + kv["port"], Path.Combine(st, "token"));
+                using var client = AgentClient.WithTokenFile(kv["endpoint"], Path.Combine(st, "token"));
                 client.RequestTimeout = TimeSpan.FromSeconds(1);
                 double ready = double.NaN, cpu = double.NaN;
                 while (sw.Elapsed < TimeSpan.FromSeconds(180))

@@ -128,7 +128,7 @@ public static class AgentHost
         try
         {
             Listeners.Configure(kestrel, options, guard);
-            server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs), kestrelLogs);
+            server = new KestrelServer(Options.Create(kestrel), Listeners.Transport(options, kestrelLogs, log), kestrelLogs);
             server.StartAsync(new AgentApplication(pipeline), CancellationToken.None).GetAwaiter().GetResult();
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             // RestoreVmManager watches the VM console for " listening on " to know when to ask.
@@ -151,8 +151,21 @@ public static class AgentHost
                 server.Dispose();
             }
             Listeners.Cleanup(options);
+            // The agent's whole-life peak, for the restore VM's memory budget (bench/vm.sh --io reads it off the console).
+            if (PeakMemoryKiB() is { } peak) log.Info($"peak memory {peak / 1024.0:F1} MiB (VmHWM)");
         }
         return exitCode;
+    }
+
+    private static long? PeakMemoryKiB()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal) && long.TryParse(line[6..].Trim().Split(' ')[0], out long kib)) return kib;
+        }
+        catch (IOException) { }
+        return null;
     }
 
     private sealed class NoServices : IServiceProvider

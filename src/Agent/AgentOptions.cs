@@ -4,15 +4,16 @@ using RestoreTools.Contract;
 
 namespace RestoreTools.Agent;
 
-public enum ListenKind { Unix, Vsock, Tcp }
+public enum ListenKind { Unix, Vsock, Tcp, VirtioSerial }
 
-/// <summary>One --listen value: unix:/path, vsock:PORT or tcp:[ADDRESS:]PORT.</summary>
-public sealed record ListenSpec(ListenKind Kind, string? SocketPath = null, uint VsockPort = 0, IPEndPoint? Tcp = null)
+/// <summary>One --listen value: unix:/path, vsock:PORT, tcp:[ADDRESS:]PORT or virtio-serial[:PREFIX].</summary>
+public sealed record ListenSpec(ListenKind Kind, string? SocketPath = null, uint VsockPort = 0, IPEndPoint? Tcp = null, string? PortPrefix = null)
 {
     public override string ToString() => Kind switch
     {
         ListenKind.Unix => "unix:" + SocketPath,
         ListenKind.Vsock => $"vsock:{VsockPort}",
+        ListenKind.VirtioSerial => "virtio-serial:" + PortPrefix,
         _ => "tcp:" + Tcp,
     };
 
@@ -33,8 +34,10 @@ public sealed record ListenSpec(ListenKind Kind, string? SocketPath = null, uint
                 return new ListenSpec(ListenKind.Vsock, VsockPort: port);
             case "tcp":
                 return new ListenSpec(ListenKind.Tcp, Tcp: ParseTcp(rest));
+            case "virtio-serial":
+                return new ListenSpec(ListenKind.VirtioSerial, PortPrefix: rest.Length > 0 ? rest : VirtioSerialFraming.PortPrefix);
             default:
-                throw new UsageException($"--listen {value}: expected unix:/path, vsock:PORT or tcp:[ADDRESS:]PORT");
+                throw new UsageException($"--listen {value}: expected unix:/path, vsock:PORT, tcp:[ADDRESS:]PORT or virtio-serial[:PREFIX]");
         }
     }
 
@@ -81,6 +84,9 @@ public sealed record AgentOptions
           --listen vsock[:PORT]       AF_VSOCK on any CID, default port 807
           --listen tcp:PORT           TCP on 127.0.0.1:PORT
           --listen tcp:ADDRESS:PORT   TCP on an explicit address ([::1]:PORT for IPv6)
+          --listen virtio-serial[:PREFIX]  in a restore VM: every virtio-serial port named
+                                      PREFIX* (default org.restoretools.agent.), one connection
+                                      per port at a time; answers framed (VirtioSerialFraming)
 
         Security and limits:
           --token-file PATH           bearer token: read from PATH, or generated (32 random bytes,

@@ -28,32 +28,36 @@ public static class Listeners
                 case ListenKind.Tcp:
                     kestrel.Listen(spec.Tcp!, Guarded);
                     break;
+                case ListenKind.VirtioSerial:
+                    kestrel.Listen(new VirtioSerialEndPoint(spec.PortPrefix!), Guarded);
+                    break;
             }
         }
     }
 
     /// <summary>
-    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, Unix sockets to the
-    /// agent's own (UnixTransportFactory: answers may write into the socket), TCP to Kestrel's socket
-    /// transport; all with the backlog and the 0600 bind below.
+    /// The one transport Kestrel gets: vsock endpoints go to the vsock factory, virtio-serial ports
+    /// to theirs, Unix sockets to the agent's own (UnixTransportFactory: answers may write into the
+    /// socket), TCP to Kestrel's socket transport; all with the backlog and the 0600 bind below.
     /// </summary>
-    public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs)
+    public static IConnectionListenerFactory Transport(AgentOptions options, ILoggerFactory logs, AgentLog log)
     {
         var sockets = new SocketTransportFactory(Options.Create(new SocketTransportOptions
         {
             Backlog = options.Backlog,
             CreateBoundListenSocket = CreateBoundSocket,
         }), logs);
-        return new TransportSelector(sockets, new VsockTransportFactory(options), new UnixTransportFactory(options));
+        return new TransportSelector(sockets, new VsockTransportFactory(options), new VirtioSerialTransportFactory(log), new UnixTransportFactory(options));
     }
 
-    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock, UnixTransportFactory unix)
+    private sealed class TransportSelector(IConnectionListenerFactory sockets, VsockTransportFactory vsock, VirtioSerialTransportFactory ports, UnixTransportFactory unix)
         : IConnectionListenerFactory, IConnectionListenerFactorySelector
     {
         public bool CanBind(EndPoint endpoint) => true;
 
         public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
             vsock.CanBind(endpoint) ? vsock.BindAsync(endpoint, cancellationToken)
+            : ports.CanBind(endpoint) ? ports.BindAsync(endpoint, cancellationToken)
             : unix.CanBind(endpoint) ? unix.BindAsync(endpoint, cancellationToken)
             : sockets.BindAsync(endpoint, cancellationToken);
     }

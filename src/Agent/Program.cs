@@ -1,6 +1,8 @@
 using RestoreTools.Agent;
 
 // restore-agent: parse the command line, then run the host until stop, idle timeout or a signal.
+// restore-agent run-vm ...: the engine's restore VM launcher for scripts (RunVmCommand).
+if (args.Length > 0 && args[0] == "run-vm") return RunVmCommand.Run(args[1..]);
 AgentOptions options;
 try
 {

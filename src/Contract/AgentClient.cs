@@ -14,8 +14,8 @@ namespace RestoreTools.Contract;
 
 /// <summary>
 /// IRestoreEngine over a restore-agent: the module's remote mode speaks the same interface as its
-/// local mode. Endpoints: "unix:/path/agent.sock", "vsock:CID[:PORT]", "tcp:HOST:PORT" or an
-/// http:// URI. JSON errors come back as RestoreException with the agent's RestoreErrorCode;
+/// local mode. Endpoints: "unix:/path/agent.sock", "vsock:CID[:PORT]", "tcp:HOST:PORT",
+/// "virtio-serial:/vm/folder" (a restore VM's ports, VirtioSerialConnector) or an http:// URI. JSON errors come back as RestoreException with the agent's RestoreErrorCode;
 /// what is not an engine error (401, 503, a broken answer) is an AgentException.
 /// </summary>
 public sealed class AgentClient : IRestoreEngine
@@ -71,6 +71,12 @@ public sealed class AgentClient : IRestoreEngine
             handler.ConnectCallback = (_, ct) => new ValueTask<Stream>(Task.Run(() => VsockSocket.Connect(ep), ct));
             baseAddress = new Uri("http://restore-agent/");
         }
+        else if (endpoint.StartsWith("virtio-serial:", StringComparison.Ordinal))
+        {
+            var ports = new VirtioSerialConnector(endpoint["virtio-serial:".Length..]);
+            handler.ConnectCallback = (_, ct) => ports.ConnectAsync(ct);
+            baseAddress = new Uri("http://restore-agent/");
+        }
         else if (endpoint.StartsWith("tcp:", StringComparison.Ordinal))
         {
             baseAddress = new Uri("http://" + endpoint["tcp:".Length..] + "/");
@@ -81,7 +87,7 @@ public sealed class AgentClient : IRestoreEngine
         }
         else
         {
-            throw new ArgumentException($"'{endpoint}': expected unix:/path, vsock:CID[:PORT], tcp:HOST:PORT or http://HOST:PORT", nameof(endpoint));
+            throw new ArgumentException($"'{endpoint}': expected unix:/path, vsock:CID[:PORT], virtio-serial:/dir, tcp:HOST:PORT or http://HOST:PORT", nameof(endpoint));
         }
 
         _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };

@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # End to end through a real restore VM under qemu: the images become read-only virtio disks named
-# by serial, the agent inside answers on a loopback port forward, and the module drives it all.
+# by serial, the agent inside answers over virtio-serial ports, and the module drives it all.
 # vfat is mounted inside the VM although this host's kernel cannot mount it. The first start saves
 # a boot snapshot in a folder of this run and resumes it; -NoSnapshot boots the kernel.
 
@@ -73,8 +73,9 @@ Describe 'A restore VM' {
         ($vm.Images.Name | Sort-Object) | Should -Be @('gpt-disk', 'mbr-disk', 'qcow-disk', 'raw-disk')
         ($vm.Images | Where-Object Name -eq 'qcow-disk').Format | Should -Be 'qcow2'
         ($vm.Images | Where-Object Name -eq 'raw-disk').Format | Should -Be 'raw'
-        $vm.Transport | Should -Be 'tcp'
-        $vm.Endpoint | Should -Match '^http://127\.0\.0\.1:\d+$'
+        # No vhost-vsock on this host: the default transport is virtio-serial (RestoreVmTransport.Tests.ps1).
+        $vm.Transport | Should -Be 'virtio-serial'
+        $vm.Endpoint | Should -Be "virtio-serial:$($vm.StateDir)"
         $vm.Boot | Should -Be 'snapshot'
         @(Get-ChildItem -LiteralPath $env:RESTORETOOLS_VM_SNAPSHOTS -Directory).Count | Should -Be 1
     }

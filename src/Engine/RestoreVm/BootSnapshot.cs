@@ -34,7 +34,7 @@ internal sealed class BootSnapshot
     public static string Key(RestoreVmOptions options, string accel)
     {
         var text = new StringBuilder()
-            .AppendLine($"v{Version} slots={options.SnapshotSlots} mem={options.MemoryMiB} idle={options.IdleTimeoutSeconds} accel={accel} port={options.GuestPort}")
+            .AppendLine($"v{Version} slots={options.SnapshotSlots} mem={options.MemoryMiB} smp={options.Cpus ?? 1} idle={options.IdleTimeoutSeconds} accel={accel} port={options.GuestPort} transport={options.Transport}")
             .AppendLine(KernelCommandLine(options, snapshot: true))
             .AppendLine(Cpu(accel));
         foreach (var f in new[] { ResolveExecutable(options.Qemu), options.Kernel, options.Initrd })
@@ -103,6 +103,7 @@ internal sealed class BootSnapshot
             }
             WaitGone(pid);
             foreach (var f in new[] { "qmp.sock", "qemu.pid", "token" }) File.Delete(Path.Combine(work, f));
+            foreach (var f in Directory.EnumerateFiles(work, "port-*.sock")) File.Delete(f);
             try { Directory.Move(work, final.Dir); }
             catch (IOException) when (Directory.Exists(final.Dir)) { Directory.Delete(work, true); }   // another start saved one first
             Prune(root, final.Dir);
@@ -124,8 +125,8 @@ internal sealed class BootSnapshot
 
     /// <summary>
     /// The qemu command line of the saving VM and of each resumed one: the same machine and devices
-    /// (a migration needs them equal); only the memory's sharing, the port forward, the token file
-    /// and -incoming differ.
+    /// (a migration needs them equal); only the memory's sharing, the port forward or the ports'
+    /// sockets, the token file and -incoming differ. options.Transport is resolved (tcp or virtio-serial).
     /// </summary>
     public static List<string> Arguments(RestoreVmOptions options, string accel, BootSnapshot snap, string vmDir, string tokenFile, int? hostPort, bool resume)
     {
@@ -133,7 +134,7 @@ internal sealed class BootSnapshot
         {
             "-accel", accel,
             "-cpu", Cpu(accel),
-            "-machine", "q35,memory-backend=ram", "-m", options.MemoryMiB + "M",
+            "-machine", "q35,memory-backend=ram", "-m", options.MemoryMiB + "M", "-smp", (options.Cpus ?? 1).ToString(),
             "-object", $"memory-backend-file,id=ram,size={options.MemoryMiB}M,mem-path={snap.Ram.Replace(",", ",,")},share={(resume ? "off" : "on")}",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(vmDir, "console.log"),
@@ -149,11 +150,9 @@ internal sealed class BootSnapshot
         {
             a.Add("-device"); a.Add($"pcie-root-port,id=rp{i},chassis={i + 1}");
         }
-        a.Add("-netdev");
-        a.Add(hostPort is { } port
-            ? $"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-10.0.2.15:{options.GuestPort}"
-            : "user,id=n0,restrict=on");
-        a.Add("-device"); a.Add("virtio-net-pci,netdev=n0,romfile=");
+        // The saving VM's ports have sockets in its work folder that nobody connects to; each
+        // resumed VM has its own in its folder (chardevs are the host's side, not migrated).
+        a.AddRange(VmTransport.QemuArguments(options.Transport, vmDir, hostPort, options.GuestPort, 0));
         if (resume) { a.Add("-incoming"); a.Add("defer"); }
         return a;
     }
@@ -232,7 +231,8 @@ internal sealed class BootSnapshot
     /// </summary>
     public static string KernelCommandLine(RestoreVmOptions options, bool snapshot) =>
         $"console=ttyS0 quiet panic=-1 cryptomgr.notests noreplace-smp restoretools.idle={options.IdleTimeoutSeconds}"
-        + (snapshot ? " restoretools.snapshot=1" : "");
+        + (snapshot ? " restoretools.snapshot=1" : "")
+        + (options.KernelArguments is { Length: > 0 } more ? " " + more : "");
 
     private static void IgnoreShared(Utf8JsonWriter w)
     {

@@ -41,6 +41,15 @@ internal static class ImageOverlays
     {
         // qemu's option syntax splits on commas: a comma in a path is doubled.
         static string Q(string s) => s.Replace(",", ",,");
+        if (image.Writable)
+        {
+            // Always raw: a writable disk is never probed (a guest could write a qcow2 header into it).
+            yield return "-blockdev";
+            yield return $"driver=file,node-name=f{i},filename={Q(Path.GetFullPath(image.Path))}";
+            yield return "-blockdev";
+            yield return $"driver=raw,node-name=d{i},file=f{i}";
+            yield break;
+        }
         yield return "-blockdev";
         yield return $"driver=file,node-name=f{i},filename={Q(Path.GetFullPath(image.Path))},read-only=on";
         yield return "-blockdev";

@@ -20,26 +20,13 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
     public RestoreVmInfo Start(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, CancellationToken cancellationToken = default)
     {
         if (images.Count == 0) throw new RestoreException(RestoreErrorCode.InvalidPath, "a restore VM needs at least one image");
-        foreach (var image in images)
-        {
-            if (!File.Exists(image.Path))
-                throw new RestoreException(RestoreErrorCode.ImageNotFound, $"image '{image.Path}' not found", image.Path);
-            Disks.ImageAttachments.ValidateName(image.Name);
-        }
-        var dupes = images.GroupBy(i => i.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        if (dupes.Count > 0) throw new RestoreException(RestoreErrorCode.NameInUse, $"two images are named '{dupes[0]}'", dupes[0]);
-        // virtio keeps 20 bytes of a serial: two names alike in those would be one disk name inside the VM.
-        var cut = images.GroupBy(i => Disks.DiskNameMatcher.NameOf(Disks.DiskNameMatcher.SerialOf(i.Name))).FirstOrDefault(g => g.Count() > 1);
-        if (cut is not null)
-            throw new RestoreException(RestoreErrorCode.NameInUse,
-                $"images '{string.Join("' and '", cut.Select(i => i.Name))}' would both be disk '{cut.Key}' inside the VM: a virtio serial keeps its first {Disks.DiskNameMatcher.VirtioSerialLength} bytes; name them so that those differ", cut.First().Name);
-        foreach (var f in new[] { options.Kernel, options.Initrd })
-            if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
-
+        Validate(images, options);
         string accel = options.Accelerator == "auto" ? Accelerators.Detect() : options.Accelerator;
-        bool vsock = Accelerators.HasVsock();
-        // Snapshots are for user-mode networking: a resumed guest would keep the saved vsock CID.
-        if (options.SnapshotDir is not null && !vsock && images.Count <= options.SnapshotSlots)
+        string transport = VmTransport.Resolve(options);
+        options = options with { Transport = transport };
+        // No snapshots over vsock: a resumed guest would keep the saved vsock CID.
+        if (options.SnapshotDir is not null && transport != VmTransport.Vsock && images.Count <= options.SnapshotSlots
+            && options.StateDir is null && !images.Any(i => i.Writable))
         {
             try
             {
@@ -65,36 +52,69 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
                 options.Warning?.Invoke($"restore VM boot snapshot not used ({ex.Message.Split('\n')[0]}): booting the VM");
             }
         }
-        return ColdBoot(images, options, accel, vsock, cancellationToken);
+        var vm = Boot(images, options, accel, transport);
+        return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(options.TimeoutSeconds), cancellationToken);
     }
 
-    /// <summary>Boots the kernel and initramfs with the images as virtio disks, and waits for the agent.</summary>
-    private RestoreVmInfo ColdBoot(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, string accel, bool vsock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Boots the kernel and returns once qemu runs, without waiting for an agent: the one launcher
+    /// of scripts (restore-agent run-vm: selftests, maker VMs with their own initramfs, writable
+    /// disks). Start is this plus the boot snapshot and the wait for the agent.
+    /// </summary>
+    public RestoreVmInfo Launch(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options)
     {
-        var (id, dir, token, tokenFile) = NewStateDir();
+        Validate(images, options);
+        string accel = options.Accelerator == "auto" ? Accelerators.Detect() : options.Accelerator;
+        string transport = VmTransport.Resolve(options);
+        return Boot(images, options with { Transport = transport }, accel, transport);
+    }
+
+    private static void Validate(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options)
+    {
+        foreach (var image in images)
+        {
+            if (!File.Exists(image.Path))
+                throw new RestoreException(RestoreErrorCode.ImageNotFound, $"image '{image.Path}' not found", image.Path);
+            Disks.ImageAttachments.ValidateName(image.Name);
+        }
+        var dupes = images.GroupBy(i => i.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (dupes.Count > 0) throw new RestoreException(RestoreErrorCode.NameInUse, $"two images are named '{dupes[0]}'", dupes[0]);
+        // virtio keeps 20 bytes of a serial: two names alike in those would be one disk name inside the VM.
+        var cut = images.GroupBy(i => Disks.DiskNameMatcher.NameOf(Disks.DiskNameMatcher.SerialOf(i.Name))).FirstOrDefault(g => g.Count() > 1);
+        if (cut is not null)
+            throw new RestoreException(RestoreErrorCode.NameInUse,
+                $"images '{string.Join("' and '", cut.Select(i => i.Name))}' would both be disk '{cut.Key}' inside the VM: a virtio serial keeps its first {Disks.DiskNameMatcher.VirtioSerialLength} bytes; name them so that those differ", cut.First().Name);
+        foreach (var f in new[] { options.Kernel, options.Initrd })
+            if (!File.Exists(f)) throw new RestoreException(RestoreErrorCode.VmStartFailed, $"restore VM file '{f}' not found: build it with './build.sh VmImage'", f);
+    }
+
+    /// <summary>Boots the kernel and initramfs with the images as virtio disks.</summary>
+    private RestoreVmInfo Boot(IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, string accel, string transport)
+    {
+        bool vsock = transport == VmTransport.Vsock;
+        var (id, dir, token, tokenFile) = NewStateDir(options.StateDir);
         string initrd = Path.Combine(dir, "initrd.img");
         TokenInitrd.Write(options.Initrd, token, initrd);
 
         int cid = vsock ? 3 + (int)(BitConverter.ToUInt32(Native.SecureRandom.Bytes(4)) % (1u << 20)) : 0;
-        int port = vsock ? 0 : FreeLoopbackPort();
-        string endpoint = vsock ? $"vsock:{cid}:{options.VsockPort}" : $"http://127.0.0.1:{port}";
+        int port = transport == VmTransport.Tcp ? FreeLoopbackPort() : 0;
+        string endpoint = VmTransport.Endpoint(transport, dir, port, cid, options.VsockPort);
 
-        var overlays = images.Select((img, i) => options.NoRecovery ? null : ImageOverlays.Create(dir, i, img)).ToList();
-        var args = QemuArguments(options, images, overlays, dir, initrd, accel, vsock, cid, port);
+        var overlays = images.Select((img, i) => options.NoRecovery || img.Writable ? null : ImageOverlays.Create(dir, i, img)).ToList();
+        var args = QemuArguments(options, images, overlays, dir, initrd, accel, transport, cid, port);
         int pid = LaunchQemu(options.Qemu, args, dir);
-        var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, vsock ? "vsock" : "tcp", endpoint,
+        return Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, transport, endpoint,
             options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "cold", NoRecovery = options.NoRecovery });
-        return WaitForAgent(vm, images.Count, options, TimeSpan.FromSeconds(options.TimeoutSeconds), cancellationToken);
     }
 
     /// <summary>Resumes the boot snapshot in a new qemu, plugs the images in and waits for the agent to see them.</summary>
     private RestoreVmInfo Resume(BootSnapshot snap, IReadOnlyList<RestoreVmImage> images, RestoreVmOptions options, string accel, CancellationToken cancellationToken)
     {
-        var (id, dir, _, tokenFile) = NewStateDir();
-        int port = FreeLoopbackPort();
+        var (id, dir, _, tokenFile) = NewStateDir(options.StateDir);
+        int port = options.Transport == VmTransport.Tcp ? FreeLoopbackPort() : 0;
         var args = BootSnapshot.Arguments(options, accel, snap, dir, tokenFile, port, resume: true);
         int pid = LaunchQemu(options.Qemu, args, dir);
-        var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, "tcp", $"http://127.0.0.1:{port}",
+        var vm = Record(new RestoreVmInfo(id, pid, images, DateTimeOffset.UtcNow, options.Transport, VmTransport.Endpoint(options.Transport, dir, port, 0, options.VsockPort),
             options.IdleTimeoutSeconds, accel, dir, tokenFile) { Boot = "snapshot", NoRecovery = options.NoRecovery });
         try
         {
@@ -112,10 +132,10 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         }
     }
 
-    private (string Id, string Dir, string Token, string TokenFile) NewStateDir()
+    private (string Id, string Dir, string Token, string TokenFile) NewStateDir(string? exact = null)
     {
-        string id = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Native.SecureRandom.Hex(3);
-        string dir = Path.Combine(stateRoot, id);
+        string id = exact is null ? DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Native.SecureRandom.Hex(3) : Path.GetFileName(Path.GetFullPath(exact).TrimEnd('/'));
+        string dir = exact is null ? Path.Combine(stateRoot, id) : Path.GetFullPath(exact);
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string token = Native.SecureRandom.Hex(32);
@@ -236,13 +256,13 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         }
     }
 
-    private static List<string> QemuArguments(RestoreVmOptions options, IReadOnlyList<RestoreVmImage> images, IReadOnlyList<string?> overlays, string dir, string initrd, string accel, bool vsock, int cid, int port)
+    private static List<string> QemuArguments(RestoreVmOptions options, IReadOnlyList<RestoreVmImage> images, IReadOnlyList<string?> overlays, string dir, string initrd, string accel, string transport, int cid, int port)
     {
         var a = new List<string>
         {
             "-accel", accel,
             "-cpu", BootSnapshot.Cpu(accel),
-            "-machine", "q35", "-m", options.MemoryMiB.ToString(),
+            "-machine", "q35", "-m", options.MemoryMiB.ToString(), "-smp", (options.Cpus ?? 1).ToString(),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(dir, "console.log"),
             "-kernel", options.Kernel, "-initrd", initrd,
@@ -255,15 +275,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
             a.AddRange(ImageOverlays.BlockdevArguments(i, img, overlays[i]));
             a.Add("-device"); a.Add($"virtio-blk-pci,drive=d{i},serial={img.Name.Replace(",", ",,")}");
         }
-        if (vsock)
-        {
-            a.Add("-device"); a.Add($"vhost-vsock-pci,guest-cid={cid}");
-        }
-        else
-        {
-            a.Add("-netdev"); a.Add($"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-10.0.2.15:{options.GuestPort}");
-            a.Add("-device"); a.Add("virtio-net-pci,netdev=n0,romfile=");
-        }
+        a.AddRange(VmTransport.QemuArguments(transport, dir, port, options.GuestPort, cid));
         return a;
     }
 
@@ -282,7 +294,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
     }
 
     /// <summary>Exists and is not a zombie (a daemonized qemu's parent is init, which may reap late).</summary>
-    internal static bool IsRunning(int pid)
+    public static bool IsRunning(int pid)
     {
         try
         {

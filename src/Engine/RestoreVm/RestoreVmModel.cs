@@ -3,6 +3,12 @@ namespace RestoreTools.Engine.RestoreVm;
 /// <summary>An image given to a restore VM: the guest sees it as a virtio disk whose serial is Name.</summary>
 public sealed record RestoreVmImage(string Name, string Path, string Format)
 {
+    /// <summary>
+    /// Attached writable, as raw, without an overlay: for test fixtures that a maker VM fills
+    /// (Launch only; never for restores, and never resumed from a snapshot).
+    /// </summary>
+    public bool Writable { get; init; }
+
     /// <summary>qemu's format from the extension; raw is stated, never left to qemu's probing.</summary>
     public static RestoreVmImage FromPath(string path, string? name = null) =>
         new(name ?? System.IO.Path.GetFileName(path), System.IO.Path.GetFullPath(path), FormatOf(path));
@@ -24,8 +30,8 @@ public sealed record RestoreVmInfo(
     int Pid,
     IReadOnlyList<RestoreVmImage> Images,
     DateTimeOffset Started,
-    string Transport,          // "tcp" (user-mode net, forwarded to 127.0.0.1) or "vsock"
-    string Endpoint,           // http://127.0.0.1:PORT or vsock:CID:807
+    string Transport,          // "virtio-serial" (ports as Unix sockets in StateDir), "tcp" (user-mode net, forwarded to 127.0.0.1) or "vsock"
+    string Endpoint,           // virtio-serial:STATEDIR, http://127.0.0.1:PORT or vsock:CID:807
     int IdleTimeoutSeconds,
     string Accelerator,        // "kvm" or "tcg"
     string StateDir,
@@ -69,6 +75,12 @@ public sealed record RestoreVmOptions
     /// <summary>"auto" (KVM only where it can run a stock kernel), "kvm" or "tcg".</summary>
     public string Accelerator { get; init; } = "auto";
 
+    /// <summary>
+    /// How the host reaches the agent: "auto" (vsock where the host has vhost-vsock, else
+    /// virtio-serial), "virtio-serial", "tcp" (user-mode networking to a 127.0.0.1 port) or "vsock".
+    /// </summary>
+    public string Transport { get; init; } = "auto";
+
     /// <summary>The agent's port inside the guest (user-mode networking) and its vsock port.</summary>
     public int GuestPort { get; init; } = 8000;
     public int VsockPort { get; init; } = 807;
@@ -87,6 +99,15 @@ public sealed record RestoreVmOptions
     /// journal or log be replayed: mounts then skip the replay (noload, norecovery).
     /// </summary>
     public bool NoRecovery { get; init; }
+
+    /// <summary>This VM's own state folder (made if absent) instead of a new one under the manager's root: for scripts.</summary>
+    public string? StateDir { get; init; }
+
+    /// <summary>More kernel command line (restoretools.selftest=1, a maker's parameters).</summary>
+    public string? KernelArguments { get; init; }
+
+    /// <summary>Virtual CPUs (-smp); null: qemu's default, one.</summary>
+    public int? Cpus { get; init; }
 
     /// <summary>Told when a snapshot could not be used (the VM then boots) and about long steps.</summary>
     public Action<string>? Warning { get; init; }

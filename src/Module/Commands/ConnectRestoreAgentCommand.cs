@@ -16,7 +16,7 @@ public sealed class ConnectRestoreAgentCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Socket")]
     public string Socket { get; set; } = "";
 
-    /// <summary>http://127.0.0.1:PORT, or vsock:CID[:PORT].</summary>
+    /// <summary>http://127.0.0.1:PORT, vsock:CID[:PORT], or virtio-serial:VMFOLDER (a restore VM's ports).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Uri")]
     public string Uri { get; set; } = "";
 

@@ -55,6 +55,14 @@ public sealed class StartRestoreVMCommand : PSCmdlet
     [Parameter]
     public SwitchParameter NoRecovery { get; set; }
 
+    /// <summary>
+    /// How the host talks to the VM's agent: auto (vsock where the host has vhost-vsock, else
+    /// virtio-serial ports), virtio-serial, tcp (user-mode networking to a loopback port) or vsock.
+    /// </summary>
+    [Parameter]
+    [ValidateSet("auto", "virtio-serial", "tcp", "vsock")]
+    public string Transport { get; set; } = "auto";
+
     /// <summary>Where boot snapshots are kept: $RESTORETOOLS_VM_SNAPSHOTS, else /var/cache/restoretools/vm-snapshots.</summary>
     private static string SnapshotDir =>
         Environment.GetEnvironmentVariable("RESTORETOOLS_VM_SNAPSHOTS") is { Length: > 0 } d ? d : "/var/cache/restoretools/vm-snapshots";
@@ -68,6 +76,7 @@ public sealed class StartRestoreVMCommand : PSCmdlet
             var images = Images().ToList();
             var manager = VmHolder.Manager;
             var vm = New ? null : manager.FindReusable(images, NoRecovery.IsPresent);
+            if (vm is not null && Transport != "auto" && !string.Equals(vm.Transport, Transport, StringComparison.OrdinalIgnoreCase)) vm = null;
             if (vm is null)
             {
                 if (!ShouldProcess(string.Join(", ", images.Select(i => $"{i.Name}={i.Path}")), "Start restore VM")) return;
@@ -82,6 +91,7 @@ public sealed class StartRestoreVMCommand : PSCmdlet
                     IdleTimeoutSeconds = IdleTimeoutSeconds,
                     SnapshotDir = NoSnapshot ? null : SnapshotDir,
                     NoRecovery = NoRecovery.IsPresent,
+                    Transport = Transport.ToLowerInvariant(),
                     Warning = WriteWarning,
                     Progress = p => WriteProgress(new ProgressRecord(1, "Start-RestoreVM", p)),
                 });

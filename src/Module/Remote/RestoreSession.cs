@@ -24,9 +24,10 @@ public sealed class RestoreSession : IDisposable
     public DateTimeOffset Connected { get; }
     public bool IsOpen { get; private set; } = true;
 
-    /// <summary>"unix", "vsock" or "tcp", from the endpoint.</summary>
+    /// <summary>"unix", "vsock", "virtio-serial" or "tcp", from the endpoint.</summary>
     public string Transport => Endpoint.StartsWith("unix:", StringComparison.Ordinal) ? "unix"
-        : Endpoint.StartsWith("vsock:", StringComparison.Ordinal) ? "vsock" : "tcp";
+        : Endpoint.StartsWith("vsock:", StringComparison.Ordinal) ? "vsock"
+        : Endpoint.StartsWith("virtio-serial:", StringComparison.Ordinal) ? "virtio-serial" : "tcp";
 
     internal AgentClient Client { get; }
 
