@@ -253,6 +253,10 @@ snapshot_modules="qemu_fw_cfg"
 # LVs are read from one leg with a linear table, so dm-raid and dm-mirror are not needed.
 dm_modules="dm-mod dm-thin-pool dm-snapshot"
 fs_modules="ext4 xfs btrfs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 isofs squashfs ufs erofs exfat ntfs3 f2fs jfs reiserfs udf nilfs2 minix hfs hfsplus"
+# Loaded by a boot-snapshot VM before it is saved: the filesystems most images hold, so that a
+# resumed VM's first mount of them costs no request_module (under TCG ext4's modules take ~0.15 s
+# to load and xfs's ~0.5 s, on the first listing of each resumed VM). The rest stay on demand.
+snapshot_fs_modules="ext4 xfs vfat nls_cp437 nls_ascii nls_utf8 btrfs"
 # strip_signature FILE: a signed module ends in the PKCS#7 signature, a struct module_signature
 # (12 bytes, the last 4 the signature's length, big-endian) and "~Module signature appended~\n".
 strip_signature() {
@@ -298,6 +302,7 @@ rm -f "$dst"/*.bin "$dst/modules.devname" "$dst/modules.softdep" "$dst/modules.w
 [ ${#missing[@]} -eq 0 ] || log "modules not in this kernel (skipped): ${missing[*]}"
 echo "$boot_modules" >"$rootfs/etc/restoretools/boot-modules"
 echo "$fs_modules" >"$rootfs/etc/restoretools/fs-modules"
+echo "$snapshot_fs_modules" >"$rootfs/etc/restoretools/snapshot-fs-modules"
 
 # ---- cpio ---------------------------------------------------------------------------------
 find "$rootfs" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
