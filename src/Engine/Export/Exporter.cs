@@ -50,7 +50,7 @@ internal static class Exporter
             return tracker.Result();
         }
 
-        var entries = roots.SelectMany(r => TreeWalker.Walk(r.LocalPath, r.RootName, recurse: true, (p, e) => tracker.Error(p, e, options), ct, options.Xattrs, filter));
+        var entries = ReadAhead.Files(roots.SelectMany(r => TreeWalker.Walk(r.LocalPath, r.RootName, recurse: true, (p, e) => tracker.Error(p, e, options), ct, options.Xattrs, filter)));
         // TarWriter writes every header, data chunk and padding on its own: buffered, a 20,000-file
         // tar to a pipe takes ~3k writes instead of ~120k; 64 KiB is what a pipe holds (bench/).
         using var buffered = new BufferedStream(new NonClosingStream(output), 64 * 1024);
@@ -96,7 +96,7 @@ internal static class Exporter
         if (options.Xattrs) rootEntry = TreeWalker.WithXattrs(rootEntry, (p, r) => tracker.Error(p, r, options));
         // Without Recurse a folder is made, empty, as Copy-Item does.
         var entries = options.Recurse && rootInfo.Kind == Stat.Kind.Directory
-            ? TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct, options.Xattrs, filter).Prepend(rootEntry)
+            ? ReadAhead.Files(TreeWalker.Walk(localPath, "", recurse: true, (p, r) => tracker.Error(p, r, options), ct, options.Xattrs, filter).Prepend(rootEntry))
             : [rootEntry];
         if (flat) entries = FlatCopy.Flatten(entries, tracker, options);
         SafeTreeWriter.Copy(entries, root, tracker, options);

@@ -19,9 +19,11 @@ internal sealed class FileData(Stream packed, IReadOnlyList<(long Offset, long L
     public bool IsSparse => Map is not null && DataLength < Size;
 
     /// <summary>Opens a file of a mounted filesystem, asking for its data runs only when its blocks say it has holes.</summary>
-    public static FileData FromLocal(string path, Stat.Info info)
+    public static FileData FromLocal(string path, Stat.Info info) => FromOpened(Files.OpenRead(path, info.Size), info);
+
+    /// <summary>As FromLocal, for a file opened already (by the read-ahead window); takes the stream.</summary>
+    public static FileData FromOpened(Stream stream, Stat.Info info)
     {
-        var stream = Files.OpenRead(path, info.Size);
         if (!info.MayBeSparse || stream is not ReadOnlyFileStream file) return new FileData(stream, null, info.Size);
         try
         {

@@ -47,6 +47,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int statvfs(byte* path, byte* buf);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint getdents64(int fd, byte* buf, nuint count);
     [LibraryImport(Lib)] public static partial uint geteuid();
+    // Returns the error number itself (0 on success), not -1 and errno.
+    [LibraryImport(Lib)] public static partial int posix_fadvise(int fd, long offset, long length, int advice);
+    public const int POSIX_FADV_WILLNEED = 3;
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint preadv2(int fd, Tmds.Linux.iovec* iov, int iovcnt, long offset, int flags);
+    /// <summary>preadv2: fail with EAGAIN rather than wait for the disk (the data is not in the page cache).</summary>
+    public const int RWF_NOWAIT = 0x8;
 
     /// <summary>errno of the last call above, as the runtime saved it.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
