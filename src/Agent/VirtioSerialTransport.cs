@@ -5,6 +5,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using RestoreTools.Contract;
 
@@ -213,7 +214,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
     }
 
     /// <summary>One host connection: input from the port's reader thread, output framed by a pump thread.</summary>
-    private sealed class Session : ConnectionContext, IDuplexPipe
+    private sealed class Session : ConnectionContext, IDuplexPipe, IConnectionItemsFeature
     {
         private readonly PortServer _server;
         private readonly int _generation;
@@ -230,6 +231,9 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
             ConnectionClosed = _closed.Token;
             _pump = new Thread(Pump) { IsBackground = true, Name = "vport out" };
             _pump.Start();
+            // ConnectionGuard finds its entry here from a request (proven, active): without it every
+            // connection looks unproven, and a running download could be dropped for a newcomer.
+            Features.Set<IConnectionItemsFeature>(this);
         }
 
         public bool Ended => Volatile.Read(ref _ended) != 0;

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using RestoreTools.Contract;
 
@@ -79,7 +80,7 @@ public sealed class VsockTransportFactory(AgentOptions options) : IConnectionLis
     }
 
     /// <summary>A connection over a Stream, as Kestrel wants it: a duplex pipe plus features.</summary>
-    private sealed class StreamConnection : ConnectionContext, IDuplexPipe
+    private sealed class StreamConnection : ConnectionContext, IDuplexPipe, IConnectionItemsFeature
     {
         private readonly Stream _stream;
         private readonly CancellationTokenSource _closed = new();
@@ -93,6 +94,9 @@ public sealed class VsockTransportFactory(AgentOptions options) : IConnectionLis
             LocalEndPoint = local;
             RemoteEndPoint = remote;
             ConnectionClosed = _closed.Token;
+            // ConnectionGuard finds its entry here from a request (proven, active): without it every
+            // connection looks unproven, and a running download could be dropped for a newcomer.
+            Features.Set<IConnectionItemsFeature>(this);
         }
 
         public PipeReader Input { get; }
