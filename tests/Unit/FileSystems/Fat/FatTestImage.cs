@@ -17,8 +17,11 @@ internal sealed class FatTestImage : IDisposable
     public string Source => Path.Combine(Dir, "src");
     public int ClusterSize { get; }
 
+    public int Bits { get; }
+
     public FatTestImage(int fatBits, int sectorSize, int sizeMiB, string label = "RTFAT")
     {
+        Bits = fatBits;
         Directory.CreateDirectory(Source);
         Shell.Run($"truncate -s {sizeMiB}M '{Image}' && mkfs.vfat -F {fatBits} -S {sectorSize} -n '{label}' '{Image}' >/dev/null 2>&1");
         byte[] bs = new byte[512];
@@ -99,6 +102,84 @@ internal sealed class FatTestImage : IDisposable
         byte[] b = new byte[count];
         f.ReadExactly(b);
         return b;
+    }
+
+    // The layout from the boot sector, read here on its own so the tests do not lean on the code under test.
+    private int Le16(byte[] b, int o) => b[o] | b[o + 1] << 8;
+    private byte[] Boot => ImageBytes(0, 512);
+    public int SectorSize => Le16(Boot, 11);
+    public int Fats => Boot[16];
+    public long FatBytes => (Le16(Boot, 22) != 0 ? Le16(Boot, 22) : BitConverter.ToUInt32(Boot, 36)) * (long)SectorSize;
+    public long FatOffset => (long)Le16(Boot, 14) * SectorSize;
+    public long RootOffset => FatOffset + Fats * FatBytes;
+    public long DataOffset => RootOffset + Le16(Boot, 17) * 32L;
+    public uint RootCluster => Bits == 32 ? BitConverter.ToUInt32(Boot, 44) : 0;
+    public long ClusterOffset(uint c) => DataOffset + (long)(c - 2) * ClusterSize;
+
+    /// <summary>Sets cluster c's FAT entry in every FAT copy.</summary>
+    public void SetFat(uint c, uint value)
+    {
+        for (int k = 0; k < Fats; k++)
+        {
+            long fat = FatOffset + k * FatBytes;
+            switch (Bits)
+            {
+                case 12:
+                {
+                    long off = fat + c + c / 2;
+                    byte[] two = ImageBytes(off, 2);
+                    int v = two[0] | two[1] << 8;
+                    v = (c & 1) != 0 ? (v & 0x000F) | (int)((value & 0xFFF) << 4) : (v & 0xF000) | (int)(value & 0xFFF);
+                    Patch(off, [(byte)v, (byte)(v >> 8)]);
+                    break;
+                }
+                case 16: Patch(fat + c * 2L, BitConverter.GetBytes((ushort)value)); break;
+                default: Patch(fat + c * 4L, BitConverter.GetBytes(value)); break;
+            }
+        }
+    }
+
+    public uint GetFat(uint c) => Bits switch
+    {
+        12 => (uint)((Le16(ImageBytes(FatOffset + c + c / 2, 2), 0) >> ((c & 1) != 0 ? 4 : 0)) & 0xFFF),
+        16 => (uint)Le16(ImageBytes(FatOffset + c * 2L, 2), 0),
+        _ => BitConverter.ToUInt32(ImageBytes(FatOffset + c * 4L, 4)) & 0x0FFFFFFF,
+    };
+
+    /// <summary>Byte offset of the live short entry with this 11-byte name ("LOOP    BIN").</summary>
+    public long ShortEntry(string name11)
+    {
+        byte[] all = File.ReadAllBytes(Image);
+        byte[] needle = System.Text.Encoding.ASCII.GetBytes(name11);
+        for (int from = 0; ;)
+        {
+            int at = all.AsSpan(from).IndexOf(needle);
+            Assert.True(at >= 0, $"no entry {name11}");
+            long off = from + at;
+            if (off % 32 == 0 && off >= RootOffset) return off;
+            from = (int)off + 1;
+        }
+    }
+
+    public uint EntryCluster(long entry)
+    {
+        byte[] e = ImageBytes(entry, 32);
+        return (uint)(Le16(e, 26) | (Bits == 32 ? Le16(e, 20) << 16 : 0));
+    }
+
+    public void SetEntryCluster(long entry, uint cluster)
+    {
+        Patch(entry + 26, BitConverter.GetBytes((ushort)cluster));
+        if (Bits == 32) Patch(entry + 20, BitConverter.GetBytes((ushort)(cluster >> 16)));
+    }
+
+    /// <summary>The clusters of a chain, read from FAT 0 (at most limit).</summary>
+    public List<uint> Chain(uint first, int limit = 100_000)
+    {
+        uint eoc = Bits switch { 12 => 0xFF8u, 16 => 0xFFF8u, _ => 0x0FFFFFF8u };
+        var chain = new List<uint>();
+        for (uint c = first; c >= 2 && c < eoc && chain.Count < limit; c = GetFat(c)) chain.Add(c);
+        return chain;
     }
 
     public void Dispose()
