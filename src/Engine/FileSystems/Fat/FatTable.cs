@@ -4,13 +4,12 @@ using static RestoreTools.Engine.FileSystems.ProbeBytes;
 namespace RestoreTools.Engine.FileSystems.Fat;
 
 /// <summary>
-/// The file allocation table in use, read in cached pages (at most MaxPages, so a huge FAT costs bounded
+/// The file allocation table in use, read in cached pages (at most 4 MiB by default, so a huge FAT costs bounded
 /// memory), and the chain walks over it. Thread-safe.
 /// </summary>
 internal sealed class FatTable
 {
-    private const int PageSize = 64 * 1024;             // a multiple of 4: FAT16/32 entries never straddle pages
-    private const int MaxPages = 64;                     // 4 MiB
+    public const int DefaultPageSize = 64 * 1024, DefaultMaxPages = 64;   // 4 MiB of pages at most
 
     private readonly IBlockReader _device;
     private readonly FatBootSector _boot;
@@ -18,9 +17,15 @@ internal sealed class FatTable
     private readonly Dictionary<long, (byte[] Page, long Used)> _pages = [];
     private long _clock;
     private long _freeClusters = -1;
+    private readonly int _pageSize;                       // a multiple of 4: FAT16/32 entries never straddle pages
+    private readonly int _maxPages;
 
-    public FatTable(IBlockReader device, FatBootSector boot)
+    public FatTable(IBlockReader device, FatBootSector boot, int pageSize = DefaultPageSize, int maxPages = DefaultMaxPages)
     {
+        if (pageSize < 4 || pageSize % 4 != 0) throw new ArgumentOutOfRangeException(nameof(pageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPages, 1);
+        _pageSize = pageSize;
+        _maxPages = maxPages;
         _device = device;
         _boot = boot;
         _usedBytes = Math.Min(boot.FatBytes, ((long)boot.MaxCluster + 1) * boot.Bits / 8 + 2);
@@ -39,15 +44,15 @@ internal sealed class FatTable
                 _pages[index] = (hit.Page, ++_clock);
                 return hit.Page;
             }
-            if (_pages.Count >= MaxPages)
+            if (_pages.Count >= _maxPages)
             {
                 long oldest = -1, oldestUse = long.MaxValue;
                 foreach (var (k, v) in _pages)
                     if (v.Used < oldestUse) (oldest, oldestUse) = (k, v.Used);
                 _pages.Remove(oldest);
             }
-            long start = index * PageSize;
-            int length = (int)Math.Min(PageSize, _usedBytes - start);
+            long start = index * _pageSize;
+            int length = (int)Math.Min(_pageSize, _usedBytes - start);
             byte[] page = new byte[length];
             ReadExactly(_boot.FatOffset + start, page, "the FAT");
             _pages[index] = (page, ++_clock);
@@ -57,9 +62,9 @@ internal sealed class FatTable
 
     private byte FatByte(long offset, ref byte[]? page, ref long pageIndex)
     {
-        long idx = offset / PageSize;
+        long idx = offset / _pageSize;
         if (page is null || idx != pageIndex) { page = Page(idx); pageIndex = idx; }
-        return page[(int)(offset - idx * PageSize)];
+        return page[(int)(offset - idx * _pageSize)];
     }
 
     /// <summary>The FAT entry of cluster c; page/pageIndex carry the last page across calls of one walk.</summary>
@@ -77,13 +82,13 @@ internal sealed class FatTable
             {
                 long off = (long)c * 2;
                 FatByte(off, ref page, ref pageIndex);
-                return Le16(page, (int)(off - pageIndex * PageSize));
+                return Le16(page, (int)(off - pageIndex * _pageSize));
             }
             default:
             {
                 long off = (long)c * 4;
                 FatByte(off, ref page, ref pageIndex);
-                return Le32(page, (int)(off - pageIndex * PageSize)) & 0x0FFFFFFF;
+                return Le32(page, (int)(off - pageIndex * _pageSize)) & 0x0FFFFFFF;
             }
         }
     }

@@ -18,18 +18,22 @@ internal sealed class FatVolume
     private readonly FatTable _fat;
     private readonly Lazy<string?> _label;
 
-    private FatVolume(IBlockReader device, FatBootSector boot)
+    private FatVolume(IBlockReader device, FatBootSector boot, int fatPageSize, int fatMaxPages)
     {
         _device = device;
         _boot = boot;
-        _fat = new FatTable(device, boot);
+        _fat = new FatTable(device, boot, fatPageSize, fatMaxPages);
         Root = new FatEntry("", FatDirectoryParser.AttrDirectory, boot.Bits == 32 ? boot.RootCluster : 0, 0,
                             DateTime.UnixEpoch, DateTime.UnixEpoch, DateTime.UnixEpoch, null);
         _label = new Lazy<string?>(ReadLabel, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Reads and checks the boot sector; throws InvalidDataException when it is no usable FAT one.</summary>
-    public static FatVolume Open(IBlockReader device) => new(device, FatBootSector.Read(device));
+    public static FatVolume Open(IBlockReader device) => Open(device, FatTable.DefaultPageSize, FatTable.DefaultMaxPages);
+
+    /// <summary>Open with a FAT cache of maxPages pages of pageSize bytes (tests use tiny ones to exercise eviction).</summary>
+    internal static FatVolume Open(IBlockReader device, int fatPageSize, int fatMaxPages) =>
+        new(device, FatBootSector.Read(device), fatPageSize, fatMaxPages);
 
     public FatEntry Root { get; }
     public string Kind => _boot.Kind;

@@ -93,14 +93,9 @@ public sealed class FatVolumeReadTests
     {
         using var img = new FatTestImage(bits, sectorSize, sizeMiB);
         int cs = img.ClusterSize;
-        const int smallFiles = 200;
-        for (int i = 0; i < smallFiles; i++) img.SourceFile($"frag/s{i:D3}.bin", cs, i);
-        img.Mtools($"mmd -i '{img.Image}' ::/frag && mcopy -i '{img.Image}' frag/* ::/frag/");
-        img.Mtools($"mdel -i '{img.Image}' " + string.Join(' ', Enumerable.Range(0, smallFiles).Where(i => i % 2 == 0).Select(i => $"::/frag/s{i:D3}.bin")));
-        if (bits == 32) ForgetNextFreeHint(img);
-        long bigSize = Math.Min(3L << 20, (long)cs * 1500) + 123;
-        string big = img.SourceFile("big.bin", bigSize);
-        img.Mtools($"mcopy -i '{img.Image}' big.bin ::/");
+        const int smallFiles = Fragmented.SmallFiles;
+        string big = Fragmented.Make(img);
+        long bigSize = new FileInfo(big).Length;
 
         var volume = img.Open();
         var entries = FatTestImage.Walk(volume);
@@ -114,6 +109,55 @@ public sealed class FatVolumeReadTests
         for (int i = 1; i < smallFiles; i += 2)
             Assert.Equal(Shell.Sha256(Path.Combine(img.Source, $"frag/s{i:D3}.bin")), FatTestImage.Sha256(volume, entries[$"frag/s{i:D3}.bin"]));
         Assert.DoesNotContain("frag/s000.bin", entries.Keys);
+    }
+
+    /// <summary>Small files of one cluster, every other one deleted, then a big file filling the holes.</summary>
+    private static class Fragmented
+    {
+        public const int SmallFiles = 200;
+
+        public static string Make(FatTestImage img)
+        {
+            int cs = img.ClusterSize;
+            for (int i = 0; i < SmallFiles; i++) img.SourceFile($"frag/s{i:D3}.bin", cs, i);
+            img.Mtools($"mmd -i '{img.Image}' ::/frag && mcopy -i '{img.Image}' frag/* ::/frag/");
+            img.Mtools($"mdel -i '{img.Image}' " + string.Join(' ', Enumerable.Range(0, SmallFiles).Where(i => i % 2 == 0).Select(i => $"::/frag/s{i:D3}.bin")));
+            if (img.Bits == 32) ForgetNextFreeHint(img);
+            string big = img.SourceFile("big.bin", Math.Min(3L << 20, (long)cs * 1500) + 123);
+            img.Mtools($"mcopy -i '{img.Image}' big.bin ::/");
+            return big;
+        }
+    }
+
+    [Theory]
+    [InlineData(12, 512, 4)]
+    [InlineData(16, 512, 32)]
+    [InlineData(32, 4096, 300)]
+    public async Task ATinyFatCacheAndTwoThreadsAtOnceReadTheSameBytes(int bits, int sectorSize, int sizeMiB)
+    {
+        using var img = new FatTestImage(bits, sectorSize, sizeMiB);
+        Fragmented.Make(img);
+        img.SourceFile("sub/x.bin", 5 * img.ClusterSize + 3);
+        img.Mtools($"mcopy -s -i '{img.Image}' sub ::/");
+        var expected = Directory.EnumerateFiles(img.Source, "*", SearchOption.AllDirectories)
+            .Where(p => !Path.GetFileName(p).StartsWith('s') || int.Parse(Path.GetFileName(p)[1..4]) % 2 == 1)
+            .ToDictionary(p => Path.GetRelativePath(img.Source, p), Shell.Sha256);
+
+        // 4-byte pages, two of them: FAT12 entries straddle pages and every walk evicts.
+        var reader = new RestoreTools.Engine.Disks.FileBlockReader(img.Image);
+        try
+        {
+            var volume = FatVolume.Open(reader, fatPageSize: 4, fatMaxPages: 2);
+            var threads = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+            {
+                var entries = FatTestImage.Walk(volume);
+                return entries.Where(kv => !kv.Value.IsDirectory).ToDictionary(kv => kv.Key, kv => FatTestImage.Sha256(volume, kv.Value, chunk: 10_000));
+            })).ToArray();
+            var results = await Task.WhenAll(threads).WaitAsync(TimeSpan.FromSeconds(120));
+            foreach (var r in results) Assert.Equal(expected.OrderBy(kv => kv.Key), r.OrderBy(kv => kv.Key));
+            Assert.Equal(FatVolume.Open(reader).FreeClusters, volume.FreeClusters);
+        }
+        finally { reader.Dispose(); }
     }
 
     [Theory]
