@@ -167,7 +167,16 @@ internal sealed class FatTable
         for (long start = 0; start < _usedBytes; start += Chunk)
         {
             int len = (int)Math.Min(Chunk, _usedBytes - start);
-            ReadExactly(_boot.FatOffset + start, buf.AsSpan(0, len), "the FAT");
+            // A FAT cut short by the end of the image: what is missing counts as used, not as an error.
+            int got = 0;
+            while (got < len)
+            {
+                int n = _device.ReadAt(_boot.FatOffset + start + got, buf.AsSpan(got, len - got));
+                if (n <= 0) break;
+                got += n;
+            }
+            bool cut = got < len;
+            len = got;
             long firstEntry = start * 8 / _boot.Bits;
             long entries = (long)len * 8 / _boot.Bits;
             for (long i = 0; i < entries; i++)
@@ -185,6 +194,7 @@ internal sealed class FatTable
                 };
                 if (v == 0) free++;
             }
+            if (cut) break;
         }
         return free;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using RestoreTools.Engine.Disks;
 
 namespace RestoreTools.Engine.FileSystems.Fat;
@@ -17,6 +18,10 @@ internal sealed class FatVolume
     private readonly FatBootSector _boot;
     private readonly FatTable _fat;
     private readonly Lazy<string?> _label;
+    // Which folder entry (parent cluster, name) each folder cluster was first read as. A cluster read again
+    // as another folder is cross-linked: without this, folders listing the same subfolder many times over,
+    // level after level, make a finite tree of astronomical size.
+    private readonly ConcurrentDictionary<uint, (uint ParentCluster, string Name, string Path)> _folderOwners = new();
 
     private FatVolume(IBlockReader device, FatBootSector boot, int fatPageSize, int fatMaxPages)
     {
@@ -90,6 +95,10 @@ internal sealed class FatVolume
             for (var up = dir.Parent; up is not null; up = up.Parent)
                 if (up.FirstCluster == dir.FirstCluster)
                     throw new InvalidDataException($"FAT folder {dir.FullPath}: its first cluster {dir.FirstCluster} is that of its ancestor {up.FullPath}: a folder cycle.");
+            var claim = (dir.Parent.FirstCluster, dir.Name, dir.FullPath);
+            var owner = _folderOwners.GetOrAdd(dir.FirstCluster, claim);
+            if (owner.ParentCluster != claim.FirstCluster || owner.Name != claim.Name)
+                throw new InvalidDataException($"FAT folder {dir.FullPath}: its first cluster {dir.FirstCluster} is that of the folder {owner.Path}: cross-linked folders.");
         }
         var runs = RunsOf(dir, -1);
         byte[] bytes = new byte[runs.ClusterCount * ClusterSize];

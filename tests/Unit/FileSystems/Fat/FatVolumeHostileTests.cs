@@ -177,6 +177,28 @@ public sealed class FatVolumeHostileTests
 
     [Theory]
     [MemberData(nameof(Layouts))]
+    public void CrossLinkedFolders(int bits, int sectorSize, int sizeMiB)
+    {
+        using var img = Sample(bits, sectorSize, sizeMiB);
+        uint many = img.EntryCluster(img.ShortEntry("MANY       "));
+        img.SetEntryCluster(img.ShortEntry("INNER      "), many);      // /sub/inner is /many
+        var v = img.Open();
+        Assert.Equal(3 * img.ClusterSize / 32, v.ReadDirectory(Find(v, "many")).Count);
+        Throws(() => v.ReadDirectory(Find(v, "sub/inner")), "/many");
+        // Read again as the same folder (a fresh entry from a fresh listing), it still reads.
+        Assert.Equal(3 * img.ClusterSize / 32, v.ReadDirectory(Find(v, "many")).Count);
+
+        // Two entries of one folder for the same subfolder: the first one read owns it.
+        long loop = img.ShortEntry("LOOP    BIN");
+        img.Patch(loop + 11, [0x10]);
+        img.SetEntryCluster(loop, img.EntryCluster(img.ShortEntry("SUB        ")));
+        v = img.Open();
+        Assert.Single(v.ReadDirectory(Find(v, "sub")));
+        Throws(() => v.ReadDirectory(Find(v, "loop.bin")), "/sub");
+    }
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
     public void AWalkOfACorruptedTreeEndsWhateverTheCorruption(int bits, int sectorSize, int sizeMiB)
     {
         using var img = Sample(bits, sectorSize, sizeMiB);
@@ -282,7 +304,7 @@ public sealed class FatVolumeHostileTests
         var rng = new Random(bits * 31 + sectorSize);
         long fatEnd = img.FatOffset + Math.Min(img.FatBytes, 64 * 1024);
         long dirEnd = img.DataOffset + 64L * img.ClusterSize;
-        for (int round = 0; round < 40; round++)
+        for (int round = 0; round < 60; round++)
         {
             byte[] damaged = (byte[])pristine.Clone();
             for (int k = 0; k < 30; k++)
@@ -295,7 +317,8 @@ public sealed class FatVolumeHostileTests
             Guarded(() =>
             {
                 int listed = 0;
-                void Visit(FatEntry d, int depth)
+                // No depth limit: cycles and cross-linked folders must end the walk by themselves.
+                void Visit(FatEntry d)
                 {
                     IReadOnlyList<FatEntry> list;
                     try { list = v.ReadDirectory(d); }
@@ -303,11 +326,11 @@ public sealed class FatVolumeHostileTests
                     foreach (var e in list)
                     {
                         listed++;
-                        if (e.IsDirectory) { if (depth < 64) Visit(e, depth + 1); }
+                        if (e.IsDirectory) Visit(e);
                         else try { ReadAll(v, e); } catch (InvalidDataException) { }
                     }
                 }
-                Visit(v.Root, 0);
+                Visit(v.Root);
                 _ = v.FreeClusters;
                 Assert.True(listed < 1_000_000);
             });
