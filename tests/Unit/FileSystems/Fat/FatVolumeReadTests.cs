@@ -11,6 +11,7 @@ public sealed class FatVolumeReadTests
     {
         { 12, 512, 4 }, { 16, 512, 32 }, { 32, 512, 64 },
         { 12, 4096, 8 }, { 16, 4096, 64 }, { 32, 4096, 300 },   // mtools wants 65525+ clusters for FAT32
+        { 12, 2048, 8 }, { 16, 1024, 32 }, { 32, 2048, 200 },
     };
 
     private static readonly DateTime SourceTime = new(2011, 3, 4, 5, 6, 9, DateTimeKind.Utc);
@@ -60,6 +61,7 @@ public sealed class FatVolumeReadTests
             Assert.Equal(SourceTime.AddSeconds(-1), e.Modified);
             Assert.Equal(DateTimeKind.Utc, e.Modified.Kind);
             Assert.Equal(SourceTime.Date, e.Accessed);
+            Assert.Equal(SourceTime.AddSeconds(-1), e.Created);             // mcopy -m writes the creation time as the modification time
             Assert.Equal(0x20, e.Attributes & 0x30);
         }
         Assert.True(volume.FreeClusters > 0 && volume.FreeClusters < volume.TotalClusters);
