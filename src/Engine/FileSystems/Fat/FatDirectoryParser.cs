@@ -15,7 +15,8 @@ internal static class FatDirectoryParser
 
     private enum LongResult { Ok, Invalid, NotLongName, End }
 
-    public static List<FatEntry> Parse(ReadOnlySpan<byte> dir, FatEntry parent, bool fat32)
+    /// <summary>The folder's entries; offsetOf maps a byte index in dir to its offset on the volume.</summary>
+    public static List<FatEntry> Parse(ReadOnlySpan<byte> dir, FatEntry parent, bool fat32, Func<int, long> offsetOf)
     {
         var result = new List<FatEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -57,7 +58,8 @@ internal static class FatDirectoryParser
                 modified: FatTime.ToUtc(Le16(de, 22), Le16(de, 24)),
                 accessed: FatTime.ToUtc(0, Le16(de, 18)),
                 created: FatTime.ToUtc(Le16(de, 14), Le16(de, 16), de[13]),
-                parent));
+                parent,
+                entryOffset: offsetOf((pos - 1) * 32)));
         }
         return result;
     }

@@ -4,8 +4,9 @@ namespace RestoreTools.Engine.FileSystems.Fat;
 internal sealed class FatEntry
 {
     internal FatEntry(string name, byte attributes, uint firstCluster, long size,
-                      DateTime modified, DateTime accessed, DateTime created, FatEntry? parent)
+                      DateTime modified, DateTime accessed, DateTime created, FatEntry? parent, long entryOffset)
     {
+        EntryOffset = entryOffset;
         Name = name;
         Attributes = attributes;
         FirstCluster = firstCluster;
@@ -26,6 +27,9 @@ internal sealed class FatEntry
     public DateTime Accessed { get; }
     public DateTime Created { get; }
     public FatEntry? Parent { get; }
+
+    /// <summary>Byte offset of the 32-byte (short) entry on the volume, 0 for the root: unique and stable, fit for an inode number.</summary>
+    public long EntryOffset { get; }
 
     /// <summary>"/a/b/c" for messages; "/" for the root.</summary>
     public string FullPath

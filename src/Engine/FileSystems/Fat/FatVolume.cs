@@ -29,7 +29,7 @@ internal sealed class FatVolume
         _boot = boot;
         _fat = new FatTable(device, boot, fatPageSize, fatMaxPages);
         Root = new FatEntry("", FatDirectoryParser.AttrDirectory, boot.Bits == 32 ? boot.RootCluster : 0, 0,
-                            DateTime.UnixEpoch, DateTime.UnixEpoch, DateTime.UnixEpoch, null);
+                            DateTime.UnixEpoch, DateTime.UnixEpoch, DateTime.UnixEpoch, null, entryOffset: 0);
         _label = new Lazy<string?>(ReadLabel, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -55,7 +55,16 @@ internal sealed class FatVolume
     public IReadOnlyList<FatEntry> ReadDirectory(FatEntry directory)
     {
         if (!directory.IsDirectory) throw new ArgumentException($"{directory.FullPath} is not a folder.", nameof(directory));
-        return FatDirectoryParser.Parse(DirectoryBytes(directory), directory, _boot.Bits == 32);
+        byte[] bytes = DirectoryBytes(directory, out var runs);
+        // Where each entry lies on the volume: its identity (Linux keys inodes on it, i_pos).
+        Func<int, long> offsetOf = runs is null
+            ? i => _boot.RootOffset + i
+            : i =>
+            {
+                int run = runs.RunOf(i / ClusterSize);
+                return _boot.ClusterOffset(runs.Start[run]) + (i - (long)runs.FirstIndex[run] * ClusterSize);
+            };
+        return FatDirectoryParser.Parse(bytes, directory, _boot.Bits == 32, offsetOf);
     }
 
     /// <summary>Reads file bytes at offset; returns the count, 0 at or past Size. Never reads past Size.</summary>
@@ -80,8 +89,10 @@ internal sealed class FatVolume
         return total;
     }
 
-    private byte[] DirectoryBytes(FatEntry dir)
+    /// <summary>A folder's bytes; runs is null for the fixed root folder of FAT12/16.</summary>
+    private byte[] DirectoryBytes(FatEntry dir, out ClusterRuns? runs)
     {
+        runs = null;
         if (dir.Parent is null && _boot.Bits != 32)
         {
             byte[] root = new byte[_boot.RootEntries * 32];
@@ -100,7 +111,7 @@ internal sealed class FatVolume
             if (owner.ParentCluster != claim.FirstCluster || owner.Name != claim.Name)
                 throw new InvalidDataException($"FAT folder {dir.FullPath}: its first cluster {dir.FirstCluster} is that of the folder {owner.Path}: cross-linked folders.");
         }
-        var runs = RunsOf(dir, -1);
+        runs = RunsOf(dir, -1);
         byte[] bytes = new byte[runs.ClusterCount * ClusterSize];
         for (int r = 0; r < runs.Count; r++)
             ReadData(_boot.ClusterOffset(runs.Start[r]), bytes.AsSpan((int)(runs.FirstIndex[r] * (long)ClusterSize), (int)(runs.RunLength(r) * ClusterSize)), dir);
@@ -135,7 +146,7 @@ internal sealed class FatVolume
     {
         try
         {
-            var bytes = DirectoryBytes(Root);
+            var bytes = DirectoryBytes(Root, out _);
             for (int i = 0; i + 32 <= bytes.Length; i += 32)
             {
                 var de = bytes.AsSpan(i, 32);

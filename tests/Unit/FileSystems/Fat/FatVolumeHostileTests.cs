@@ -86,6 +86,22 @@ public sealed class FatVolumeHostileTests
         Throws(() => v.ReadDirectory(Find(v, "many")), "/many");
     }
 
+    [Fact]
+    public void AFolderPastTheSpecsLimitOf65536Entries()
+    {
+        using var img = Sample(16, 512, 64);
+        var chain = img.Chain(img.EntryCluster(img.ShortEntry("MANY       ")));
+        // Extend /many's chain, without a loop, through free clusters to past 2 MiB.
+        long needed = 2 * 1024 * 1024 / img.ClusterSize + 2;
+        uint from = (uint)(img.Chain(img.EntryCluster(img.ShortEntry("LOOP    BIN"))).Max() + 100);
+        byte[] fat = new byte[needed * 2];
+        for (int i = 0; i < needed; i++) BitConverter.TryWriteBytes(fat.AsSpan(i * 2), (ushort)(i + 1 < needed ? from + i + 1 : 0xFFFF));
+        for (int k = 0; k < img.Fats; k++) img.Patch(img.FatOffset + k * img.FatBytes + from * 2L, fat);
+        img.SetFat(chain[^1], from);
+        var v = img.Open();
+        Throws(() => v.ReadDirectory(Find(v, "many")), "65536");
+    }
+
     [Theory]
     [MemberData(nameof(Layouts))]
     public void ChainsLeavingTheDataArea(int bits, int sectorSize, int sizeMiB)

@@ -50,9 +50,14 @@ public sealed class FatVolumeReadTests
             .ToDictionary(p => Path.GetRelativePath(img.Source, p).Replace("XXsmile", "\U0001F642smile"), p => p, StringComparer.Ordinal);
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), entries.Keys.Order(StringComparer.Ordinal));
 
+        Assert.Equal(entries.Count, entries.Values.Select(e => e.EntryOffset).Distinct().Count());
         foreach (var (rel, source) in expected)
         {
             var e = entries[rel];
+            // EntryOffset is where the entry's own 32 bytes lie: its cluster and size are there.
+            byte[] raw = img.ImageBytes(e.EntryOffset, 32);
+            Assert.Equal((ushort)e.FirstCluster, BitConverter.ToUInt16(raw, 26));
+            Assert.Equal(e.IsDirectory ? 0 : e.Size, BitConverter.ToUInt32(raw, 28));
             Assert.Equal(Directory.Exists(source), e.IsDirectory);
             if (e.IsDirectory) { Assert.Equal(0, e.Size); continue; }
             Assert.Equal(new FileInfo(source).Length, e.Size);
