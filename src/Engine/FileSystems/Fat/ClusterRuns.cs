@@ -1,8 +1,12 @@
 namespace RestoreTools.Engine.FileSystems.Fat;
 
-/// <summary>A cluster chain as runs of contiguous clusters: run i holds chain positions FirstIndex[i].. of clusters Start[i]...</summary>
-internal sealed class ClusterRuns(uint[] start, uint[] firstIndex, long clusterCount)
+/// <summary>
+/// A cluster chain as runs of contiguous clusters: run i holds chain positions FirstIndex[i].. of clusters
+/// Start[i].... Broken, when set, says why the chain stops after ClusterCount clusters, short of the file's size.
+/// </summary>
+internal sealed class ClusterRuns(uint[] start, uint[] firstIndex, long clusterCount, string? broken = null)
 {
+    public string? Broken { get; } = broken;
     public uint[] Start { get; } = start;
     public uint[] FirstIndex { get; } = firstIndex;
     public long ClusterCount { get; } = clusterCount;

@@ -47,5 +47,8 @@ internal sealed class FatEntry
     /// <summary>The file's cluster runs, computed once on first read; written once, read without a lock.</summary>
     internal ClusterRuns? Runs;
 
+    /// <summary>Why the cluster chain cannot be read, once a walk found it broken.</summary>
+    internal string? BrokenChain;
+
     public override string ToString() => FullPath;
 }

@@ -96,20 +96,24 @@ internal sealed class FatTable
     /// <summary>
     /// Walks the chain from first into runs. wanted ≥ 0: exactly that many clusters (a file of known size;
     /// the entry of the last one is not looked at). wanted &lt; 0: up to the end mark, failing past maxClusters
-    /// (a folder). Loops, clusters outside the data area, free or bad clusters in the chain and a chain ending
-    /// early all throw InvalidDataException naming what.
+    /// (a folder). A loop, or a bad first cluster, throws InvalidDataException naming what. A chain that ends
+    /// early or runs into a free or bad cluster or out of the data area throws too for a folder; for a file it
+    /// gives the runs up to there with Broken saying why, so the bytes before the break still read, as in Linux.
     /// </summary>
     public ClusterRuns Walk(uint first, long wanted, long maxClusters, string what)
     {
         uint max = _boot.MaxCluster;
         if (first < 2 || first > max)
             throw new InvalidDataException($"{what}: its first cluster {first} is outside the data area (2..{max}).");
+        if (wanted > _boot.TotalClusters)
+            throw new InvalidDataException($"{what}: its size needs {wanted} clusters, more than the volume's {_boot.TotalClusters}.");
         var starts = new List<uint>();
         var firstIndex = new List<uint>();
         byte[]? page = null;
         long pageIndex = -1;
         uint cur = first;
         long count = 0;
+        string? broken = null;
         starts.Add(cur);
         firstIndex.Add(0);
         while (true)
@@ -124,14 +128,14 @@ internal sealed class FatTable
             uint next = Entry(cur, ref page, ref pageIndex);
             if (next >= EndOfChain)
             {
-                if (wanted >= 0)
-                    throw new InvalidDataException($"{what}: its cluster chain ends after {count} clusters, short of the {wanted} its size needs.");
+                if (wanted >= 0) broken = $"{what}: its cluster chain ends after {count} clusters, short of the {wanted} its size needs.";
                 break;
             }
-            if (next == 0) throw new InvalidDataException($"{what}: its cluster chain runs into a free cluster after cluster {cur}.");
-            if (next == BadCluster) throw new InvalidDataException($"{what}: its cluster chain runs into a bad cluster after cluster {cur}.");
-            if (next < 2 || next > max)
-                throw new InvalidDataException($"{what}: its cluster chain points at cluster {next}, outside the data area (2..{max}).");
+            broken = next == 0 ? $"{what}: its cluster chain runs into a free cluster after cluster {cur}."
+                : next == BadCluster ? $"{what}: its cluster chain runs into a bad cluster after cluster {cur}."
+                : next < 2 || next > max ? $"{what}: its cluster chain points at cluster {next}, outside the data area (2..{max})."
+                : null;
+            if (broken is not null) break;
             if (next != cur + 1)
             {
                 starts.Add(next);
@@ -139,8 +143,9 @@ internal sealed class FatTable
             }
             cur = next;
         }
-        var runs = new ClusterRuns(starts.ToArray(), firstIndex.ToArray(), count);
+        var runs = new ClusterRuns(starts.ToArray(), firstIndex.ToArray(), count, broken);
         if (runs.Overlaps()) throw new InvalidDataException($"{what}: its cluster chain loops (a cluster is used twice).");
+        if (broken is not null && wanted < 0) throw new InvalidDataException(broken);
         return runs;
     }
 

@@ -74,6 +74,10 @@ internal sealed class FatVolume
         if (offset >= file.Size || buffer.IsEmpty) return 0;
         int total = (int)Math.Min(buffer.Length, file.Size - offset);
         var runs = RunsOf(file, (file.Size + ClusterSize - 1) / ClusterSize);
+        // Past a break in the chain no byte reads; a read reaching it fails whole rather than come back
+        // short, which a caller would take for the end of the file.
+        if (runs.Broken is not null && offset + total > runs.ClusterCount * ClusterSize)
+            throw new InvalidDataException(runs.Broken);
         int done = 0;
         while (done < total)
         {
@@ -123,9 +127,20 @@ internal sealed class FatVolume
     {
         var runs = Volatile.Read(ref entry.Runs);
         if (runs is not null) return runs;
+        // A chain that cannot be read at all stays so: each read fails at once instead of walking it again.
+        string? broken = Volatile.Read(ref entry.BrokenChain);
+        if (broken is not null) throw new InvalidDataException(broken);
         string what = $"FAT {(entry.IsDirectory ? "folder" : "file")} {entry.FullPath}";
         long maxClusters = Math.Max(1, MaxDirectoryBytes / ClusterSize);
-        runs = _fat.Walk(entry.FirstCluster, wanted, maxClusters, what);
+        try
+        {
+            runs = _fat.Walk(entry.FirstCluster, wanted, maxClusters, what);
+        }
+        catch (InvalidDataException ex)
+        {
+            Volatile.Write(ref entry.BrokenChain, ex.Message);
+            throw;
+        }
         Volatile.Write(ref entry.Runs, runs);
         return runs;
     }
