@@ -9,7 +9,6 @@ namespace RestoreTools.Engine.FileSystems.Fat;
 /// </summary>
 internal sealed class FatTable
 {
-    public const int DefaultPageSize = 64 * 1024, DefaultMaxPages = 64;   // 4 MiB of pages at most
 
     private readonly IBlockReader _device;
     private readonly FatBootSector _boot;
@@ -20,7 +19,7 @@ internal sealed class FatTable
     private readonly int _pageSize;                       // a multiple of 4: FAT16/32 entries never straddle pages
     private readonly int _maxPages;
 
-    public FatTable(IBlockReader device, FatBootSector boot, int pageSize = DefaultPageSize, int maxPages = DefaultMaxPages)
+    public FatTable(IBlockReader device, FatBootSector boot, int pageSize, int maxPages)
     {
         if (pageSize < 4 || pageSize % 4 != 0) throw new ArgumentOutOfRangeException(nameof(pageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPages, 1);

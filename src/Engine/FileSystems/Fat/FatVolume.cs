@@ -23,22 +23,25 @@ internal sealed class FatVolume
     // level after level, make a finite tree of astronomical size.
     private readonly ConcurrentDictionary<uint, (uint ParentCluster, string Name, string Path)> _folderOwners = new();
 
-    private FatVolume(IBlockReader device, FatBootSector boot, int fatPageSize, int fatMaxPages)
+    private readonly FatCacheLimits _limits;
+    private long _bigRunsBytes;                          // memory of the big run lists kept on entries
+
+    private FatVolume(IBlockReader device, FatBootSector boot, FatCacheLimits limits)
     {
         _device = device;
         _boot = boot;
-        _fat = new FatTable(device, boot, fatPageSize, fatMaxPages);
+        _limits = limits;
+        _fat = new FatTable(device, boot, limits.FatPageSize, limits.FatMaxPages);
         Root = new FatEntry("", FatDirectoryParser.AttrDirectory, boot.Bits == 32 ? boot.RootCluster : 0, 0,
                             DateTime.UnixEpoch, DateTime.UnixEpoch, DateTime.UnixEpoch, null, entryOffset: 0);
         _label = new Lazy<string?>(ReadLabel, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Reads and checks the boot sector; throws InvalidDataException when it is no usable FAT one.</summary>
-    public static FatVolume Open(IBlockReader device) => Open(device, FatTable.DefaultPageSize, FatTable.DefaultMaxPages);
+    public static FatVolume Open(IBlockReader device) => Open(device, FatCacheLimits.Default);
 
-    /// <summary>Open with a FAT cache of maxPages pages of pageSize bytes (tests use tiny ones to exercise eviction).</summary>
-    internal static FatVolume Open(IBlockReader device, int fatPageSize, int fatMaxPages) =>
-        new(device, FatBootSector.Read(device), fatPageSize, fatMaxPages);
+    /// <summary>Open with other cache limits (tests use tiny ones to exercise eviction and the uncached paths).</summary>
+    internal static FatVolume Open(IBlockReader device, FatCacheLimits limits) => new(device, FatBootSector.Read(device), limits);
 
     public FatEntry Root { get; }
     public string Kind => _boot.Kind;
@@ -140,6 +143,17 @@ internal sealed class FatVolume
         {
             Volatile.Write(ref entry.BrokenChain, ex.Message);
             throw;
+        }
+        // A crafted volume can give many files chains of millions of one-cluster runs: keeping all of them
+        // would exhaust memory, so big lists are kept only within a budget (past it, each read walks again).
+        if (runs.Count > _limits.SmallRuns)
+        {
+            long bytes = runs.Count * 8L;
+            if (Interlocked.Add(ref _bigRunsBytes, bytes) > _limits.BigRunsBytes)
+            {
+                Interlocked.Add(ref _bigRunsBytes, -bytes);
+                return runs;
+            }
         }
         Volatile.Write(ref entry.Runs, runs);
         return runs;

@@ -154,7 +154,8 @@ public sealed class FatVolumeReadTests
         var reader = new RestoreTools.Engine.Disks.FileBlockReader(img.Image);
         try
         {
-            var volume = FatVolume.Open(reader, fatPageSize: 4, fatMaxPages: 2);
+            // Run lists of more than one run are not kept either (no budget): fragmented files walk on every read.
+            var volume = FatVolume.Open(reader, new FatCacheLimits(FatPageSize: 4, FatMaxPages: 2, SmallRuns: 1, BigRunsBytes: 0));
             var threads = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
             {
                 var entries = FatTestImage.Walk(volume);
@@ -162,6 +163,11 @@ public sealed class FatVolumeReadTests
             })).ToArray();
             var results = await Task.WhenAll(threads).WaitAsync(TimeSpan.FromSeconds(120));
             foreach (var r in results) Assert.Equal(expected.OrderBy(kv => kv.Key), r.OrderBy(kv => kv.Key));
+            var walked = FatTestImage.Walk(volume);
+            Assert.Equal(expected["big.bin"], FatTestImage.Sha256(volume, walked["big.bin"]));
+            Assert.Null(walked["big.bin"].Runs);                               // read, but its ~100 runs not kept
+            Assert.Equal(expected["sub/x.bin"], FatTestImage.Sha256(volume, walked["sub/x.bin"]));
+            Assert.Equal(1, walked["sub/x.bin"].Runs!.Count);                // one run: kept
             Assert.Equal(FatVolume.Open(reader).FreeClusters, volume.FreeClusters);
         }
         finally { reader.Dispose(); }
