@@ -233,7 +233,6 @@ if [ $ntfs3g = 1 ]; then
     cp -a "$ndir"/lib/x86_64-linux-gnu/libntfs-3g.so.89* "$ndir/lib/x86_64-linux-gnu/libc.so.6" \
         "$ndir/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$rootfs/lib/x86_64-linux-gnu/"
     ln -s ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$rootfs/lib64/ld-linux-x86-64.so.2"
-    boot_fuse="fuse"
     ntfs3g_note="$(for d in "${ntfs3g_debs[@]}"; do basename "$d" .deb; done | tr '\n' ' ')"
     log "ntfs-3g: $ntfs3g_note"
 fi
@@ -245,7 +244,8 @@ fi
 # enforce them (no module.sig_enforce, no lockdown), and the check's sha256 over the module costs
 # TCG ~0.1 s at the first ext4 mount (ext4, jbd2, ...) and ~0.04 s for the boot modules. An
 # unsigned module taints the kernel ("E"), nothing else.
-boot_modules="virtio_pci virtio_blk virtio_net virtio_console vmw_vsock_virtio_transport${boot_fuse:+ $boot_fuse}"
+# fuse: the agent serves FAT from user space through it (Mounting/FatFuseMount), and ntfs-3g NTFS.
+boot_modules="virtio_pci virtio_blk virtio_net virtio_console vmw_vsock_virtio_transport fuse"
 # qemu_fw_cfg: a VM resumed from a boot snapshot reads its token from fw_cfg (restoretools.snapshot=1)
 snapshot_modules="qemu_fw_cfg"
 # device-mapper for LVM: dm-mod (linear and striped built in) when the engine opens

@@ -65,7 +65,7 @@ internal sealed class VmIoBench(string kernel, string initrd, string work, int r
                     Add($"host tar {fs}", HostMounted(fs, mnt => Sh.Time($"tar -C {Sh.Q(mnt)} -cf - many | cat > /dev/null")));
                 }
                 Add("tar ext4 warm", Time(() => Tar(client, "/vmio-ext4/raw/many")));
-                if (fat && round == 0)
+                if (fat)
                 {
                     Add("list fat", Time(() => client.List("/vmio-fat/raw/small").Count()));
                     Add("tar fat", Time(() => Tar(client, "/vmio-fat/raw/many")));
@@ -108,9 +108,9 @@ internal sealed class VmIoBench(string kernel, string initrd, string work, int r
         Table.Info("tar of 10,000 files, ext4, guest warm", $"{M("tar ext4 warm"):F3} s", L("tar ext4 warm") + " s");
         if (r.ContainsKey("tar fat"))
         {
-            Table.Info("list small/ first touch with mount, FAT32 (VM only: no vfat on this host)", $"{M("list fat"):F3} s");
-            Table.Goal("tar of 10,000 files in one folder, FAT32 (VM, round 1 only)", $"{M("tar fat"):F2} s", "<= 2x the ext4 tar", M("tar fat") <= 2 * M("tar ext4"),
-                $"{M("tar fat") / M("tar ext4"):F1}x ext4 (libguestfs 85 s, 14x)");
+            Table.Info("list small/ first touch with mount, FAT32 (VM only: no vfat on this host)", $"{M("list fat"):F3} s", L("list fat") + " s");
+            Table.Goal("tar of 10,000 files in one folder, FAT32 (VM, read by the engine's FAT reader)", $"{M("tar fat"):F2} s", "<= 2x the ext4 tar", M("tar fat") <= 2 * M("tar ext4"),
+                $"{M("tar fat") / M("tar ext4"):F1}x ext4; {L("tar fat")} s (kernel vfat: 13.8x; libguestfs 85 s, 14x)");
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class RestoreEngine : IRestoreEngine
         if (exports > 0) _options.Warning?.Invoke($"stopped {exports} image exports an earlier process left");
         _record = new OwnerRecord(_options);
         _images = new ImageAttachments(_options, _nodes, _record);
-        _mounter = new Mounter(_options.MountRoot, _record, File.Exists(EngineOptions.RestoreVmMarker));
+        _mounter = new Mounter(_options.MountRoot, _record, File.Exists(EngineOptions.RestoreVmMarker), _options.Warning);
     }
 
     public IReadOnlyList<RestoreDisk> GetDisks() => Contexts().Select(ToDisk).ToList();

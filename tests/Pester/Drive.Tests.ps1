@@ -433,7 +433,7 @@ Describe 'A drive per restore VM' -Skip:(-not $HasVm) {
         (Get-ChildItem "$($V):\gpt-disk\part").FileSystem | Should -Be @('ext4', 'xfs', 'vfat')
     }
 
-    It 'reads inside the VM what this host cannot mount (vfat)' {
+    It 'reads inside the VM, vfat included (the agent''s FAT reader there)' {
         Get-Content "$($V):/gpt-disk/part/3/EFI/BOOT/readme.txt" | Should -Not -BeNullOrEmpty
         (Get-ChildItem "$($V):/gpt-disk/part" -Recurse -Filter *.txt).RestorePath | Sort-Object | Should -Be @(
             '/gpt-disk/part/1/home/alice/notes.txt', '/gpt-disk/part/2/reports/2026/summary.txt', '/gpt-disk/part/3/EFI/BOOT/readme.txt')

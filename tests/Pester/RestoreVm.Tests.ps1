@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 # End to end through a real restore VM under qemu: the images become read-only virtio disks named
 # by serial, the agent inside answers over virtio-serial ports, and the module drives it all.
-# vfat is mounted inside the VM although this host's kernel cannot mount it. The first start saves
+# vfat is read inside the VM by the agent's own FAT reader (FUSE). The first start saves
 # a boot snapshot in a folder of this run and resumes it; -NoSnapshot boots the kernel.
 
 BeforeAll {

@@ -60,6 +60,8 @@ internal static class MountOptions
         "ext2" or "ext3" => [fsType, "ext4"],
         // ntfs-3g first where it is there: it alone lists alternate data streams (docs/restore-vm.md, NTFS).
         "ntfs" => [Ntfs3gMount.Type, "ntfs3", "ntfs"],
+        // The user-space reader first: it looks names up in a hash, where vfat scans the folder each time.
+        "vfat" => [FatFuseMount.Type, "vfat"],
         _ => [fsType],
     };
 }

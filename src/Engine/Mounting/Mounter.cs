@@ -11,7 +11,8 @@ namespace RestoreTools.Engine.Mounting;
 /// mount goes into the engine's owner record, and its folders go again when it is unmounted.
 /// </summary>
 /// <param name="inRestoreVm">Inside a restore VM: a type its kernel lacks cannot be helped by starting one.</param>
-internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inRestoreVm = false)
+/// <param name="warn">The engine's warnings: why a user-space driver answered EIO.</param>
+internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inRestoreVm = false, Action<string>? warn = null)
 {
     private readonly ConcurrentDictionary<string, object> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, MountRecord> _mounts = new(StringComparer.Ordinal);
@@ -27,8 +28,8 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
         /// <summary>The topmost folder this mount made (null: the mount point was there already).</summary>
         internal string? Top { get; init; }
 
-        /// <summary>The ntfs-3g process serving this mount (FUSE), when it is one.</summary>
-        internal Ntfs3gMount? Fuse { get; init; }
+        /// <summary>The user-space server of this mount (ntfs-3g, the FAT reader), when it is one.</summary>
+        internal IServedMount? Fuse { get; init; }
     }
 
     public MountRecord? Get(string bucketPath) => _mounts.GetValueOrDefault(bucketPath);
@@ -42,7 +43,7 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             if (_mounts.TryGetValue(bucketPath, out var existing)) return existing;
             string? probedType = probed?.Type;
             // A probed type this kernel has no driver for fails the same with every option: say so plainly.
-            if (probedType is not null && !MountOptions.DriversFor(probedType).Any(t => t == Ntfs3gMount.Type ? Ntfs3gMount.CanServe : KernelDrivers.CanMount(t)))
+            if (probedType is not null && !MountOptions.DriversFor(probedType).Any(CanUse))
             {
                 // A layout no Linux reads is not helped by a restore VM either.
                 string why = probedType == "ufs" && MountOptions.UfsLayoutNote(probed!.Version, probed.SuperblockOffset) is { } note
@@ -71,10 +72,10 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
             {
                 string attempt = type == "ufs" && options is not null ? options : type;
                 tried.Add(attempt);
-                if (type == Ntfs3gMount.Type)
+                if (UserSpaceDrivers.Handles(type))
                 {
-                    // FUSE, where ntfs-3g is installed; otherwise the kernel's drivers come next.
-                    if (Ntfs3gMount.TryMount(device, mountPoint, out var why) is { } fuse)
+                    // FUSE, where it can serve; otherwise the kernel's drivers come next.
+                    if (UserSpaceDrivers.TryMount(type, device, mountPoint, warn is null ? null : w => warn($"'{bucketPath}': {w}"), out var why) is { } fuse)
                     {
                         var served = new MountRecord(bucketPath, device, mountPoint, type) { Top = top, Fuse = fuse };
                         _mounts[bucketPath] = served;
@@ -169,7 +170,8 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
         {
             foreach (var t in MountOptions.DriversFor(probed.Type))
             {
-                if (!seen.Add(t)) continue;
+                // A driver this system lacks is not tried: its ENODEV would only hide why the others refused.
+                if (!seen.Add(t) || !CanUse(t)) continue;
                 if (t == "ufs")
                     foreach (var o in MountOptions.UfsTypes(probed.Version, probed.SuperblockOffset)) yield return (t, o);
                 else
@@ -180,6 +182,9 @@ internal sealed class Mounter(string mountRoot, OwnerRecord record, bool inResto
         foreach (var t in ProcFilesystems.BlockFilesystems())
             if (seen.Add(t)) yield return (t, MountOptions.For(t, replay));
     }
+
+    /// <summary>Whether this system has the driver: a user-space one that can serve, or the kernel's.</summary>
+    private static bool CanUse(string type) => UserSpaceDrivers.Handles(type) ? UserSpaceDrivers.CanServe(type) : KernelDrivers.CanMount(type);
 
     private static bool IsEmptyOrMissing(string dir) => !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();
 }

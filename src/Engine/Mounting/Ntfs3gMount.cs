@@ -12,7 +12,7 @@ namespace RestoreTools.Engine.Mounting;
 /// owner record lists the mount (ntfs-3g as root mounts "fuseblk", whose mountinfo device is the
 /// loop or virtio device), the next engine unmounts it, and <see cref="StopServing"/> ends the rest.
 /// </summary>
-internal sealed class Ntfs3gMount
+internal sealed class Ntfs3gMount : IServedMount
 {
     /// <summary>The name the mounter tries before the kernel's ntfs3 and ntfs.</summary>
     public const string Type = "ntfs-3g";
@@ -40,7 +40,7 @@ internal sealed class Ntfs3gMount
     /// <summary>Whether this system could mount NTFS through ntfs-3g at all (the program and /dev/fuse are there).</summary>
     public static bool CanServe => Program is not null && File.Exists("/dev/fuse");
 
-    public static Ntfs3gMount? TryMount(string device, string mountPoint, out string? failure)
+    public static IServedMount? TryMount(string device, string mountPoint, out string? failure)
     {
         failure = null;
         if (Program is not { } program)

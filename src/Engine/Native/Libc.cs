@@ -25,6 +25,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint pread(int fd, byte* buf, nuint count, long offset);
     [LibraryImport(Lib, SetLastError = true)] public static partial int fstat(int fd, Tmds.Linux.stat* buf);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, byte* buf, nuint count);
 
     // The *at family: every write below a copy's destination, and every read of a path deeper than
     // PATH_MAX, goes relative to an open directory so no symlink in between is ever followed.

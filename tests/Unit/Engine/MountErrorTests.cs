@@ -11,17 +11,18 @@ public sealed class MountErrorTests : IDisposable
 
     public void Dispose() { _t.Dispose(); _images.Dispose(); }
 
-    /// <summary>This host's kernel has no vfat and no modules: the error names the type and the way out, no errno.</summary>
+    /// <summary>This host's kernel has no minix and no modules: the error names the type and the way out, no errno.</summary>
     [Fact]
     public void ATypeThisHostCannotMountSaysUseARestoreVm()
     {
-        Assert.DoesNotContain("vfat", File.ReadAllText("/proc/filesystems").Split('\n').Select(l => l.Split('\t').Last()));
-        var img = _images.FileSystem("vfat", 16, "NOHOST", _images.Tree("v", ("f.txt", "x")));
-        _t.Engine.AttachImage(img, "vf");
-        var ex = Assert.Throws<RestoreException>(() => _t.Engine.Mount("/vf/raw"));
+        Assert.DoesNotContain("minix", File.ReadAllText("/proc/filesystems").Split('\n').Select(l => l.Split('\t').Last()));
+        string img = Path.Combine(_images.Dir, "minix.img");
+        Shell.Run($"truncate -s 4M '{img}' && mkfs.minix -3 '{img}' >/dev/null");
+        _t.Engine.AttachImage(img, "mx");
+        var ex = Assert.Throws<RestoreException>(() => _t.Engine.Mount("/mx/raw"));
         Assert.Equal(RestoreErrorCode.MountFailed, ex.Code);
-        Assert.Equal("mounting '/vf/raw' failed: vfat: this host cannot mount it; use Start-RestoreVM", ex.Message);
-        Assert.False(_t.Engine.GetBucket("/vf/raw").IsMounted);
+        Assert.Equal("mounting '/mx/raw' failed: minix: this host cannot mount it; use Start-RestoreVM", ex.Message);
+        Assert.False(_t.Engine.GetBucket("/mx/raw").IsMounted);
     }
 
     /// <summary>
