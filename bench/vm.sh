@@ -6,10 +6,11 @@
 #     then --compare N (default 3, 0 = off) boots of vm/run-vm.sh with --smp 2 and --smp 1 as a reference;
 # (b) recursive list and tar export of a ~100 MB, 3,000-file tree (make-vm-image.sh) through the VM,
 #     vs ls -lR / GNU tar on a read-only loop mount of the same image on the host.
-# bench/vm.sh --io [--rounds N] [--no-fat] [--transport auto|tcp|virtio-serial] - issue 15: a small
+# bench/vm.sh --io [--rounds N] [--no-fat] [--transport auto|tcp|virtio-serial] [--cpus N] - issue 15: a small
 #     folder listed with its first mount, a 50 MB file and a tar of 10,000 files in one folder on
 #     ext4, xfs and FAT32 (make-vmio-images.sh), through AgentClient in a running VM, with a host
-#     loop mount of the same image as the reference in the same run (FAT32: VM only, no vfat here).
+#     loop mount of the same image as the reference in the same run (FAT32: VM only, no vfat here);
+#     --cpus: the VM's vCPUs (default 1, as Start-RestoreVM).
 # Needs out/vm/{vmlinux,initrd.img} (./build.sh VmImage), qemu-system-x86, curl, root.
 # Exit 0 even when a goal is missed; non-zero only when something broke.
 set -euo pipefail
@@ -20,10 +21,10 @@ vmdir="${BENCH_VM:-$root/out/vm}"
 pass=() io=0
 while (( $# > 0 )); do
     case "$1" in
-        --boots|--repeat|--compare|--rounds|--transport) pass+=("$1" "$2"); shift ;;
+        --boots|--repeat|--compare|--rounds|--transport|--cpus) pass+=("$1" "$2"); shift ;;
         --io) io=1 ;;
         --no-fat) pass+=(--fat 0) ;;
-        *) echo "usage: bench/vm.sh [--boots N] [--repeat N] [--compare N] | --io [--rounds N] [--no-fat] [--transport T]" >&2; exit 2 ;;
+        *) echo "usage: bench/vm.sh [--boots N] [--repeat N] [--compare N] | --io [--rounds N] [--no-fat] [--transport T] [--cpus N]" >&2; exit 2 ;;
     esac
     shift
 done

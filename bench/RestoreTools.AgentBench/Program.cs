@@ -3,7 +3,7 @@ using System.Text;
 using RestoreTools.AgentBench;
 
 // RestoreTools.AgentBench agent --agent EXE --image IMG --work DIR [--out FILE]... [--repeat N] [--requests N] [--only abcd]
-// RestoreTools.AgentBench vmio --kernel F --initrd F --work DIR [--rounds N] [--fat 0|1] [--transport auto|tcp|virtio-serial]
+// RestoreTools.AgentBench vmio --kernel F --initrd F --work DIR [--rounds N] [--fat 0|1] [--transport auto|tcp|virtio-serial] [--cpus N]
 // RestoreTools.AgentBench vm --kernel F --initrd F --image IMG --work DIR [--out FILE]... [--boots N] [--repeat N]
 // Prints the table; exit 0 whether goals pass or not, non-zero only when something broke.
 
@@ -34,7 +34,8 @@ if (mode == "agent")
 }
 else if (mode == "vmio")
 {
-    var b = new VmIoBench(Need("kernel"), Need("initrd"), Need("work"), Int("rounds", 3), Int("fat", 1) != 0, opt.GetValueOrDefault("transport", "auto"));
+    var b = new VmIoBench(Need("kernel"), Need("initrd"), Need("work"), Int("rounds", 3), Int("fat", 1) != 0, opt.GetValueOrDefault("transport", "auto"),
+        opt.TryGetValue("cpus", out var cpus) ? int.Parse(cpus) : null);
     b.Run();
     (table, notes, title) = (b.Table, b.Notes, "RestoreTools restore VM transfer benchmark (issue 15)");
 }
