@@ -267,8 +267,8 @@ public sealed class AgentClient : IRestoreEngine
         string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         string xattrs = options.Xattrs ? "&xattrs=1" : "";
         string query = "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs + Filters(options);
-        if (_socketPath is not null && options.Format == ExportFormat.Raw)
-            return ReceiveRaw(query, restorePath, output, options, progress, cancellationToken);
+        if (_socketPath is not null)
+            return ReceiveDirect(query, restorePath, output, options, progress, cancellationToken);
         using var response = Send(HttpMethod.Get, query, null, cancellationToken);
         return Receive(response, restorePath, $"'{restorePath}'", output, options, progress, cancellationToken);
     }
@@ -315,10 +315,11 @@ public sealed class AgentClient : IRestoreEngine
     }
 
     /// <summary>
-    /// A raw extract on a connection of its own (UnixDownload): into a file or pipe by splice, else
-    /// copied; a chunk that would pass the free space named is refused before any byte of it is written.
+    /// An extract on a connection of its own (UnixDownload): into a file or pipe by splice (a raw
+    /// file's one chunk, an archive's 64 KiB chunks), else copied; a chunk that would pass the free
+    /// space named is refused before any byte of it is written.
     /// </summary>
-    private ExportResult ReceiveRaw(string query, string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    private ExportResult ReceiveDirect(string query, string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         using var download = Open(query, null, cancellationToken);
         long limit = options.SpaceAvailable ?? long.MaxValue;

@@ -7,8 +7,9 @@ namespace RestoreTools.Tests.Unit.Agent;
 /// <summary>
 /// Downloads through AgentClient on the agent's Unix socket, which reads them on connections of its
 /// own and splices them into files and pipes (UnixDownload, SocketSplice): the real agent sending a
-/// file larger than several sendfile calls and pipe rounds, into every kind of destination, whole and
-/// in ranges, byte for byte; and a destination's own bytes before the download left as they were.
+/// file larger than several sendfile calls and pipe rounds, and an archive of many chunks, into every
+/// kind of destination, whole and in ranges, byte for byte; and a destination's own bytes before the
+/// download left as they were.
 /// </summary>
 [Collection("Agent")]
 public sealed class AgentSpliceTests(AgentFixture f)
@@ -31,6 +32,24 @@ public sealed class AgentSpliceTests(AgentFixture f)
         Assert.Equal(Destinations.Sha(expected), Destinations.Sha(written));
         Assert.Equal(expected.Length, seen[^1]);
         Assert.True(seen.Count > 1, "progress is reported while the bytes arrive");
+    }
+
+    [Theory]
+    [MemberData(nameof(Destinations.Kinds), MemberType = typeof(Destinations))]
+    public async Task ATarExportIsTheAgentsArchiveInEveryDestination(string kind)
+    {
+        // An archive comes as many 64 KiB chunks: framing and splices alternate. The same archive
+        // through HttpClient is the reference (the agent writes a tree the same way every time).
+        using var http = f.Agent.Http();
+        byte[] expected = await http.GetByteArrayAsync("extract?path=/files/raw/data&format=tar");
+        Assert.True(expected.Length > 16 * 65536);
+        using var client = f.Agent.Client();
+        ExportResult? result = null;
+        var (written, error) = Destinations.Capture(kind, s => result = client.Export("/files/raw/data", s, new ExportOptions(ExportFormat.Tar)));
+        Assert.Null(error);
+        Assert.Equal(Destinations.Sha(expected), Destinations.Sha(written));
+        Assert.Equal(expected.Length, result!.Bytes);
+        Assert.True(result.Files > 0, "the counts come from the extract's report");
     }
 
     [Theory]

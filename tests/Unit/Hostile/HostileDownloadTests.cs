@@ -3,8 +3,9 @@ using System.Text;
 using RestoreTools.Contract;
 using RestoreTools.Engine;
 using RestoreTools.Engine.Export;
+using RestoreTools.Tests.Unit.Agent;
 
-namespace RestoreTools.Tests.Unit.Agent;
+namespace RestoreTools.Tests.Unit.Hostile;
 
 /// <summary>
 /// A hostile agent: a fake server on a real Unix socket answers AgentClient's downloads with broken
@@ -33,14 +34,14 @@ public sealed class HostileDownloadTests : IDisposable
     /// <summary>One raw extract from a fake agent that sends answer (then closes) into a destination of the kind.</summary>
     private (byte[] Written, Exception? Error) Export(string kind, byte[] answer, long? space = null)
     {
-        using var fake = new FakeAgent(_dir, answer);
+        using var fake = new ScriptedAgent(_dir, answer);
         using var client = new AgentClient("unix:" + fake.Socket, "token");
         return Destinations.Capture(kind, s => client.Export("/d/raw/f.bin", s, new ExportOptions(ExportFormat.Raw) { SpaceAvailable = space }));
     }
 
     private (byte[] Written, Exception? Error) Content(string kind, byte[] answer, long offset = 0, long? length = null)
     {
-        using var fake = new FakeAgent(_dir, answer);
+        using var fake = new ScriptedAgent(_dir, answer);
         using var client = new AgentClient("unix:" + fake.Socket, "token");
         return Destinations.Capture(kind, s =>
         {
@@ -217,17 +218,18 @@ public sealed class HostileDownloadTests : IDisposable
     }
 
     /// <summary>
-    /// A server on a Unix socket that answers every connection with the same bytes, then closes it;
-    /// it reads the request's head first, so the client's send never meets a closed socket.
+    /// A server on a Unix socket that answers every connection with the same bytes, then closes it
+    /// (FakeAgent answers with well-formed framing only); it reads the request's head first, so the
+    /// client's send never meets a closed socket.
     /// </summary>
-    private sealed class FakeAgent : IDisposable
+    private sealed class ScriptedAgent : IDisposable
     {
         private readonly System.Net.Sockets.Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         private readonly Thread _thread;
         public string Socket { get; }
         public List<string> Requests { get; } = [];
 
-        public FakeAgent(string dir, byte[] answer)
+        public ScriptedAgent(string dir, byte[] answer)
         {
             Socket = Path.Combine(dir, $"fake-{Guid.NewGuid():N}.sock");
             _listener.Bind(new UnixDomainSocketEndPoint(Socket));
