@@ -42,13 +42,17 @@ internal sealed class UnixDownload : Stream
     /// <summary>Connects, sends GET target (path and query) with the token, and reads the answer's head.</summary>
     public static UnixDownload Open(string socketPath, string target, string? token, string? range, CancellationToken ct)
     {
+        // The target is built from escaped parts; a space or control character would split the request line.
+        if (target.Any(c => c is <= ' ' or >= (char)0x7F))
+            throw new ArgumentException($"'{ResponseHead.Printable(target)}' is not an escaped request target", nameof(target));
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var download = new UnixDownload(socket);
         try
         {
             ct.ThrowIfCancellationRequested();
             // Synchronous: the socket stays blocking, so recv and splice wait in the kernel.
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            try { socket.Connect(new UnixDomainSocketEndPoint(socketPath)); }
+            catch (SocketException ex) { throw new HttpRequestException($"the agent at unix:{socketPath} is unreachable: {ex.Message}", ex); }
             using (ct.Register(download.Abort))
             {
                 var request = new StringBuilder(256)
@@ -56,7 +60,8 @@ internal sealed class UnixDownload : Stream
                 if (token is not null) request.Append("Authorization: Bearer ").Append(token).Append("\r\n");
                 if (range is not null) request.Append("Range: ").Append(range).Append("\r\n");
                 request.Append("\r\n");
-                socket.Send(Encoding.ASCII.GetBytes(request.ToString()));
+                try { socket.Send(Encoding.ASCII.GetBytes(request.ToString())); }
+                catch (SocketException ex) { throw new IOException($"sending the request to the agent failed: {ex.Message}", ex); }
                 download.ReadHead();
             }
             ct.ThrowIfCancellationRequested();
@@ -110,7 +115,7 @@ internal sealed class UnixDownload : Stream
         }
         else
         {
-            n = _socket.Receive(destination[..want]);
+            n = Receive(destination[..want]);
             if (n == 0)
             {
                 if (!_toEof) throw CutOff();
@@ -156,7 +161,7 @@ internal sealed class UnixDownload : Stream
                 else
                 {
                     copy ??= new byte[128 * 1024];
-                    n = _socket.Receive(copy.AsSpan(0, (int)Math.Min(copy.Length, _left)));
+                    n = Receive(copy.AsSpan(0, (int)Math.Min(copy.Length, _left)));
                     if (n == 0) throw CutOff();
                     destination.Write(copy, 0, (int)n);
                 }
@@ -302,11 +307,18 @@ internal sealed class UnixDownload : Stream
                 _end -= _start;
                 _start = 0;
             }
-            int n = _socket.Receive(_buffer.AsSpan(_end, Math.Min(FramingRead, _buffer.Length - _end)));
+            int n = Receive(_buffer.AsSpan(_end, Math.Min(FramingRead, _buffer.Length - _end)));
             if (n == 0)
                 throw _head is null ? new IOException("the agent closed the connection before answering") : CutOff();
             _end += n;
         }
+    }
+
+    /// <summary>recv, its failures as the IOException a broken download is (as HttpClient's are).</summary>
+    private int Receive(Span<byte> into)
+    {
+        try { return _socket.Receive(into); }
+        catch (SocketException ex) { throw new IOException($"reading the agent's answer failed after {_delivered:N0} bytes of its body: {ex.Message}", ex); }
     }
 
     /// <summary>At least n bytes in the buffer (n small), or the answer was cut off.</summary>
@@ -320,7 +332,7 @@ internal sealed class UnixDownload : Stream
                 _end -= _start;
                 _start = 0;
             }
-            int got = _socket.Receive(_buffer.AsSpan(_end, Math.Min(FramingRead, _buffer.Length - _end)));
+            int got = Receive(_buffer.AsSpan(_end, Math.Min(FramingRead, _buffer.Length - _end)));
             if (got == 0) throw CutOff();
             _end += got;
         }

@@ -217,6 +217,14 @@ public sealed class HostileDownloadTests : IDisposable
         Assert.Empty(written);
     }
 
+    [Fact]
+    public void NoAgentIsUnreachableAsThroughHttpClient()
+    {
+        using var client = new AgentClient("unix:" + Path.Combine(_dir, "none.sock"), "token");
+        Assert.Throws<HttpRequestException>(() => client.OpenRead("/d/raw/f.bin"));
+        Assert.Throws<HttpRequestException>(() => client.Export("/d/raw/f.bin", Stream.Null, new ExportOptions(ExportFormat.Raw)));
+    }
+
     /// <summary>
     /// A server on a Unix socket that answers every connection with the same bytes, then closes it
     /// (FakeAgent answers with well-formed framing only); it reads the request's head first, so the
