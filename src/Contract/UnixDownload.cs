@@ -130,6 +130,10 @@ internal sealed class UnixDownload : Stream
 
     public override void CopyTo(Stream destination, int bufferSize) => Drain(destination, null, default);
 
+    // The socket is blocking: the copy runs on a pool thread, spliced as CopyTo is.
+    public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) =>
+        Task.Run(() => { Drain(destination, null, cancellationToken); }, cancellationToken);
+
     /// <summary>
     /// The whole body into destination: by splice when it is a file or a pipe, else copied; progress
     /// gets the running count. Returns the bytes written. Cancellation shuts the socket down.

@@ -73,6 +73,21 @@ public sealed class AgentSpliceTests(AgentFixture f)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Destinations.Kinds), MemberType = typeof(Destinations))]
+    public void ContentCopiedAsynchronouslyIsTheFile(string kind)
+    {
+        byte[] expected = File.ReadAllBytes(f.Images.BigFile);
+        using var client = f.Agent.Client();
+        var (written, error) = Destinations.Capture(kind, s =>
+        {
+            using var r = client.OpenRead(Big, 12345);
+            r.CopyToAsync(s).GetAwaiter().GetResult();
+        });
+        Assert.Null(error);
+        Assert.Equal(Destinations.Sha(expected.AsSpan(12345)), Destinations.Sha(written));
+    }
+
     [Fact]
     public void ContentReadInSmallPiecesIsTheFile()
     {
