@@ -150,6 +150,14 @@ internal sealed class AgentBench(string agentExe, string image, string work, int
                 () => ToCat(s => client.Export("/bench/raw/big.bin", s, new ExportOptions(ExportFormat.Raw))), catRaw, 1.2);
             CompareIn("b raw 1 GiB: AgentClient.OpenRead (content) -> pipe|cat vs cat|cat (warm)",
                 () => ToCat(s => { using var r = client.OpenRead("/bench/raw/big.bin"); r.CopyTo(s, 128 * 1024); }), catRaw, 1.2);
+            // What Export-RestoreItem does with a file: into a FileStream (1 MiB buffer), against cat > file; both overwrite
+            // their file, on tmpfs (/dev/shm): on the disk, writeback of the last runs' GiB swamps the difference.
+            string fileOut = $"/dev/shm/restoretools-agent-bench-{Environment.ProcessId}.bin";
+            CompareIn("b raw 1 GiB: AgentClient.Export raw -> tmpfs file vs cat > file (warm)",
+                () => ToFile(fileOut, s => client.Export("/bench/raw/big.bin", s, new ExportOptions(ExportFormat.Raw))),
+                $"cat {Sh.Q(Path.Combine(mount, "big.bin"))} > {Sh.Q(fileOut + ".ref")}", null);
+            File.Delete(fileOut);
+            File.Delete(fileOut + ".ref");
         }
         Compare("b tar 20k tree: agent|curl|cat vs tar|cat (warm)", agentTar, gnuTar, 1.2, informational: true);
         Compare("b raw 1 GiB: agent|curl|cat vs cat|cat (warm)", agentRaw, catRaw, 1.2, informational: true);
@@ -195,6 +203,14 @@ internal sealed class AgentBench(string agentExe, string image, string work, int
         pipe.Dispose();
         cat.WaitForExit();
         if (cat.ExitCode != 0) throw new InvalidOperationException($"cat exited with {cat.ExitCode}");
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Wall time of writing into a file (created or truncated), closed at the end.</summary>
+    private static double ToFile(string path, Action<Stream> write)
+    {
+        var sw = Stopwatch.StartNew();
+        using (var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20)) write(fs);
         return sw.Elapsed.TotalSeconds;
     }
 

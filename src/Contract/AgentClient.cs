@@ -22,6 +22,9 @@ public sealed class AgentClient : IRestoreEngine
 {
     private static readonly AgentJsonContext Json = AgentJsonContext.Wire;
     private readonly HttpClient _http;
+    // On a Unix socket, downloads (content, raw extract) go on connections of their own (UnixDownload).
+    private readonly string? _socketPath;
+    private readonly string? _token;
     private bool _disposed;
 
     /// <summary>Time allowed for each small JSON call (downloads and listings are not limited).</summary>
@@ -41,6 +44,7 @@ public sealed class AgentClient : IRestoreEngine
         if (endpoint.StartsWith("unix:", StringComparison.Ordinal))
         {
             string path = endpoint["unix:".Length..];
+            _socketPath = path;
             handler.ConnectCallback = (_, ct) =>
             {
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -92,7 +96,11 @@ public sealed class AgentClient : IRestoreEngine
 
         _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         if (token is not null)
+        {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (token.Any(char.IsControl)) throw new ArgumentException("the token holds control characters", nameof(token));
+            _token = token;
+        }
     }
 
     /// <summary>A client whose token is read from the agent's --token-file.</summary>
@@ -175,6 +183,7 @@ public sealed class AgentClient : IRestoreEngine
             GetItem(restorePath);   // the same errors for a bad path
             return Stream.Null;
         }
+        if (_socketPath is not null) return Download(restorePath, offset, length);
         var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/content" + Q("path", restorePath));
         if (offset > 0 || length is not null)
             request.Headers.Range = new RangeHeaderValue(offset, length is { } l ? offset + l - 1 : null);
@@ -192,6 +201,62 @@ public sealed class AgentClient : IRestoreEngine
     }
 
     /// <summary>
+    /// content on a connection of its own (UnixDownload): read with one recv per Read, and copied
+    /// into a file or pipe (CopyTo) by splice. A range answer must start where asked and hold no more.
+    /// </summary>
+    private Stream Download(string restorePath, long offset, long? length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string? range = offset > 0 || length is not null
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"bytes={offset}-{(length is { } l ? offset + l - 1 : null)}")
+            : null;
+        var download = Open("content" + Q("path", restorePath), range, default);
+        try
+        {
+            if (download.Status == (int)HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                download.Dispose();
+                return Stream.Null;
+            }
+            var answered = download.Head.ContentRange();
+            if (range is not null && (download.Status != (int)HttpStatusCode.PartialContent || answered is null || answered.Value.First != offset))
+                throw ResponseHead.Bad($"bytes from {offset:N0} were asked for, and the answer is {download.Status} {download.Head["Content-Range"] ?? "without Content-Range"}", download.Status);
+            long max = length ?? long.MaxValue;
+            download.Limit(max, answered?.Length ?? download.Head.ContentLength,
+                total => ResponseHead.Bad($"the agent sends {total:N0} bytes where {max:N0} were asked for", download.Status));
+            return download;
+        }
+        catch
+        {
+            download.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>GET api/v1/relative on a connection of its own; an error answer (but a range's 416) becomes the exception it stands for.</summary>
+    private UnixDownload Open(string relative, string? range, CancellationToken cancellationToken)
+    {
+        var download = UnixDownload.Open(_socketPath!, "/api/v1/" + relative, _token, range, cancellationToken);
+        if (download.Status is >= 200 and < 300 || (range is not null && download.Status == (int)HttpStatusCode.RequestedRangeNotSatisfiable)) return download;
+        using (download)
+        {
+            string body;
+            try
+            {
+                // An error's JSON is small: 64 KiB of it at most.
+                download.Limit(64 * 1024, null, _ => ResponseHead.Bad("an error answer longer than 64 KiB", download.Status));
+                using var reader = new StreamReader(download, Encoding.UTF8, leaveOpen: true);
+                body = reader.ReadToEnd();
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or AgentException)
+            {
+                throw new AgentException(download.Status, "Internal", $"HTTP {download.Status}, body unreadable: {ex.Message}", ex);
+            }
+            throw ErrorFrom(download.Status, download.Head.Reason, body);
+        }
+    }
+
+    /// <summary>
     /// The agent's extract, copied to output. Its counts and the entries it left out come from the
     /// report the agent keeps for the extract (fetched after the body: HTTP/1.1 has no trailers here),
     /// and are passed to the options' OnError and OnWarning as a local export passes them.
@@ -201,7 +266,10 @@ public sealed class AgentClient : IRestoreEngine
         // The agent skips files that pass the free space here (space=); a hostile one that does not is cut off below.
         string space = options.SpaceAvailable is { } free ? "&space=" + free.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         string xattrs = options.Xattrs ? "&xattrs=1" : "";
-        using var response = Send(HttpMethod.Get, "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs + Filters(options), null, cancellationToken);
+        string query = "extract" + Q("path", restorePath) + "&format=" + FormatName(options.Format) + space + xattrs + Filters(options);
+        if (_socketPath is not null)
+            return ReceiveDirect(query, restorePath, output, options, progress, cancellationToken);
+        using var response = Send(HttpMethod.Get, query, null, cancellationToken);
         return Receive(response, restorePath, $"'{restorePath}'", output, options, progress, cancellationToken);
     }
 
@@ -242,7 +310,23 @@ public sealed class AgentClient : IRestoreEngine
             bytes += n;
             progress?.Report(new TransferProgress(bytes, 0, restorePath));
         }
-        var report = Report(response, options);
+        var report = Report(response.Headers.TryGetValues(ReportHeader, out var ids) ? ids.FirstOrDefault() : null, options);
+        return report is null ? new ExportResult(bytes, 0, 0, 0, []) : report with { Bytes = bytes };
+    }
+
+    /// <summary>
+    /// An extract on a connection of its own (UnixDownload): into a file or pipe by splice (a raw
+    /// file's one chunk, an archive's 64 KiB chunks), else copied; a chunk that would pass the free
+    /// space named is refused before any byte of it is written.
+    /// </summary>
+    private ExportResult ReceiveDirect(string query, string restorePath, Stream output, ExportOptions options, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var download = Open(query, null, cancellationToken);
+        long limit = options.SpaceAvailable ?? long.MaxValue;
+        download.Limit(limit, download.Head.ContentLength, _ => new RestoreException(RestoreErrorCode.WriteFailed,
+            $"the agent's archive of '{restorePath}' passed the {limit:N0} bytes free at the destination: stopped", restorePath));
+        long bytes = download.Drain(output, progress is null ? null : n => progress.Report(new TransferProgress(n, 0, restorePath)), cancellationToken);
+        var report = Report(download.Head[ReportHeader], options);
         return report is null ? new ExportResult(bytes, 0, 0, 0, []) : report with { Bytes = bytes };
     }
 
@@ -281,7 +365,7 @@ public sealed class AgentClient : IRestoreEngine
         long drained = 0;
         int got;
         while (drained < 1 << 20 && (got = input.Read(rest)) > 0) drained += got;
-        var report = drained < 1 << 20 ? Report(response, options) : null;
+        var report = drained < 1 << 20 ? Report(response.Headers.TryGetValues(ReportHeader, out var ids) ? ids.FirstOrDefault() : null, options) : null;
         return report is null ? copied : copied with
         {
             Errors = [.. report.Errors, .. copied.Errors],
@@ -293,9 +377,9 @@ public sealed class AgentClient : IRestoreEngine
     /// The agent's report of an extract whose body was read to its end: its errors and warnings go to
     /// the options' callbacks. Null from an agent without reports (or one that lost it): the copy stands.
     /// </summary>
-    private ExportResult? Report(HttpResponseMessage extract, ExportOptionsBase options)
+    private ExportResult? Report(string? reportId, ExportOptionsBase options)
     {
-        if (!extract.Headers.TryGetValues("X-Restore-Export", out var ids) || ids.FirstOrDefault() is not { Length: > 0 and <= 64 } id) return null;
+        if (reportId is not { Length: > 0 and <= 64 } id) return null;
         ExportResult report;
         try { report = Call(HttpMethod.Get, "extract/report" + Q("id", id), Json.ExportResult); }
         catch (AgentException) { return null; }
@@ -305,6 +389,8 @@ public sealed class AgentClient : IRestoreEngine
 
         static (string, string) Split(string line) => line.IndexOf(": ", StringComparison.Ordinal) is int i and > 0 ? (line[..i], line[(i + 2)..]) : ("", line);
     }
+
+    private const string ReportHeader = "X-Restore-Export";
 
     public void Dispose()
     {
@@ -378,11 +464,17 @@ public sealed class AgentClient : IRestoreEngine
         {
             return new AgentException(status, "Internal", $"HTTP {status}, body unreadable: {ex.Message}", ex);
         }
+        return ErrorFrom(status, response.ReasonPhrase, body);
+    }
+
+    /// <summary>An error answer's status and body back to the exception it stands for.</summary>
+    internal static Exception ErrorFrom(int status, string? reason, string body)
+    {
         ErrorResponse? error = null;
         try { error = JsonSerializer.Deserialize(body, Json.ErrorResponse); }
         catch (JsonException) { }
         if (error is null)
-            return new AgentException(status, "Internal", $"HTTP {status} {response.ReasonPhrase}: {Truncate(body)}");
+            return new AgentException(status, "Internal", $"HTTP {status} {reason}: {Truncate(body)}");
         if (Enum.TryParse<RestoreErrorCode>(error.Code, ignoreCase: false, out var code) && Enum.IsDefined(code) && !int.TryParse(error.Code, out _))
             return new RestoreException(code, error.Message, error.Target);
         return new AgentException(status, error.Code, error.Message);
