@@ -10,7 +10,7 @@
 #     folder listed with its first mount, a 50 MB file and a tar of 10,000 files in one folder on
 #     ext4, xfs and FAT32 (make-vmio-images.sh), through AgentClient in a running VM, with a host
 #     loop mount of the same image as the reference in the same run (FAT32: VM only, no vfat here);
-#     --cpus: the VM's vCPUs (default 1, as Start-RestoreVM).
+#     --cpus: the VM's vCPUs (default: as Start-RestoreVM, 2 on a host of 2 cores or more).
 # Needs out/vm/{vmlinux,initrd.img} (./build.sh VmImage), qemu-system-x86, curl, root.
 # Exit 0 even when a goal is missed; non-zero only when something broke.
 set -euo pipefail

@@ -91,7 +91,7 @@ internal sealed class VmIoBench(string kernel, string initrd, string work, int r
 
         double M(string k) => Stats.Median(r[k]);
         string L(string k) => Stats.List(r[k]);
-        Notes.Add($"transport: {usedTransport}; {cpus ?? 1} vCPU; {rounds} rounds, each in a freshly resumed VM (medians; VM list = first touch, mount included; VM 'big'/'tar' = the guest's first read, the host's page cache warm)");
+        Notes.Add($"transport: {usedTransport}; {cpus ?? RestoreVmOptions.DefaultCpus} vCPU; {rounds} rounds, each in a freshly resumed VM (medians; VM list = first touch, mount included; VM 'big'/'tar' = the guest's first read, the host's page cache warm)");
         Table.Goal($"resume (Start from the boot snapshot, 3 disks plugged in), median of {rounds}", $"{M("resume"):F2} s", "<= 0.6 s", M("resume") <= 0.6, L("resume") + " s");
         Table.Goal("qemu RSS just after the resume (the footprint of a ready VM)", $"{M("qemu rss resumed"):F0} MiB", "<= 220 MiB", M("qemu rss resumed") <= 220, L("qemu rss resumed") + " MiB");
         Table.Info("qemu peak RSS (VmHWM) after the round's transfers", $"{M("qemu rss"):F0} MiB", L("qemu rss") + " MiB (the guest's page cache filled by the reads)");

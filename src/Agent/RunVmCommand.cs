@@ -29,7 +29,7 @@ public static class RunVmCommand
                                   virtio-serial), virtio-serial, tcp or vsock
           --idle SECONDS          the agent's idle timeout (default 600)
           --mem MB                default 512
-          --smp N                 virtual CPUs (default 1)
+          --smp N                 virtual CPUs (default 2, 1 on a one-core host)
           --accel auto|kvm|tcg    default auto (KVM only with kvm_intel/kvm_amd)
           --append ARGS           more kernel command line (repeatable)
           --no-recovery           no overlays: the images read-only as they are

@@ -34,7 +34,7 @@ internal sealed class BootSnapshot
     public static string Key(RestoreVmOptions options, string accel)
     {
         var text = new StringBuilder()
-            .AppendLine($"v{Version} slots={options.SnapshotSlots} mem={options.MemoryMiB} smp={options.Cpus ?? 1} idle={options.IdleTimeoutSeconds} accel={accel} port={options.GuestPort} transport={options.Transport}")
+            .AppendLine($"v{Version} slots={options.SnapshotSlots} mem={options.MemoryMiB} smp={options.EffectiveCpus} idle={options.IdleTimeoutSeconds} accel={accel} port={options.GuestPort} transport={options.Transport}")
             .AppendLine(KernelCommandLine(options, snapshot: true))
             .AppendLine(Cpu(accel));
         foreach (var f in new[] { ResolveExecutable(options.Qemu), options.Kernel, options.Initrd })
@@ -134,7 +134,7 @@ internal sealed class BootSnapshot
         {
             "-accel", accel,
             "-cpu", Cpu(accel),
-            "-machine", "q35,memory-backend=ram", "-m", options.MemoryMiB + "M", "-smp", (options.Cpus ?? 1).ToString(),
+            "-machine", "q35,memory-backend=ram", "-m", options.MemoryMiB + "M", "-smp", options.EffectiveCpus.ToString(),
             "-object", $"memory-backend-file,id=ram,size={options.MemoryMiB}M,mem-path={snap.Ram.Replace(",", ",,")},share={(resume ? "off" : "on")}",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(vmDir, "console.log"),

@@ -262,7 +262,7 @@ public sealed class RestoreVmManager(IRestoreVmAgentProbe probe, string stateRoo
         {
             "-accel", accel,
             "-cpu", BootSnapshot.Cpu(accel),
-            "-machine", "q35", "-m", options.MemoryMiB.ToString(), "-smp", (options.Cpus ?? 1).ToString(),
+            "-machine", "q35", "-m", options.MemoryMiB.ToString(), "-smp", options.EffectiveCpus.ToString(),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:" + Path.Combine(dir, "console.log"),
             "-kernel", options.Kernel, "-initrd", initrd,
