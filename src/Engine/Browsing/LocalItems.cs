@@ -20,12 +20,16 @@ internal static class LocalItems
     public static RestoreItem Describe(string localPath, string name, string restorePath)
     {
         Stat.Info st;
+        try { st = Stat.LstatInfo(localPath); }
+        catch (NativeException ex) { throw Failed(restorePath, ex); }
+        return Describe(localPath, name, restorePath, st);
+    }
+
+    /// <summary>As above, with lstat's answer in hand (a listing asks it relative to the open folder).</summary>
+    private static RestoreItem Describe(string localPath, string name, string restorePath, Stat.Info st)
+    {
         string? target;
-        try
-        {
-            st = Stat.LstatInfo(localPath);
-            target = st.Kind == Stat.Kind.Symlink ? Mounting.Ntfs3gMount.InVolume(localPath, Stat.ReadLink(localPath)) : null;
-        }
+        try { target = st.Kind == Stat.Kind.Symlink ? Mounting.Ntfs3gMount.InVolume(localPath, Stat.ReadLink(localPath)) : null; }
         catch (NativeException ex) { throw Failed(restorePath, ex); }
         if (st.Kind == Stat.Kind.Missing)
             throw new RestoreException(RestoreErrorCode.ItemNotFound, $"'{restorePath}' not found", restorePath);
@@ -37,20 +41,29 @@ internal static class LocalItems
     /// <summary>
     /// Streams a folder's entries: the directory is read as the caller iterates (getdents in
     /// batches), so memory stays flat for a folder of any size and the first entries come at once.
+    /// Each entry's lstat goes relative to the open folder, not down the whole path again.
     /// </summary>
     public static IEnumerable<RestoreItem> List(string localDir, string restoreDir, CancellationToken ct)
     {
         string prefix = restoreDir.EndsWith('/') ? restoreDir : restoreDir + "/";
-        using var names = DirectoryEntries.Read(localDir).GetEnumerator();
-        while (true)
+        OpenFolder folder;
+        try { folder = OpenFolder.Open(localDir); }
+        catch (NativeException ex) { throw Failed(restoreDir, ex); }
+        using (folder)
         {
-            ct.ThrowIfCancellationRequested();
-            if (!Next(names, restoreDir)) yield break;
-            string name = names.Current.Text;
-            RestoreItem item;
-            try { item = Describe(localDir + "/" + name, name, prefix + NameCodec.Display(name)); }
-            catch (RestoreException e) when (e.Code == RestoreErrorCode.ItemNotFound) { continue; } // vanished between readdir and lstat
-            yield return item;
+            using var names = folder.Names().GetEnumerator();
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (!Next(names, restoreDir)) yield break;
+                var name = names.Current;
+                string restorePath = prefix + NameCodec.Display(name.Text);
+                Stat.Info st;
+                try { st = folder.Lstat(name.Bytes); }
+                catch (NativeException ex) { throw Failed(restorePath, ex); }
+                if (st.Kind == Stat.Kind.Missing) continue; // vanished between readdir and lstat
+                yield return Describe(localDir + "/" + name.Text, name.Text, restorePath, st);
+            }
         }
     }
 

@@ -92,7 +92,7 @@ internal static class ReadAhead
             return (e, null);
         Stream stream;
         // A file that cannot be opened now is left to the writer, which reports it as it always has.
-        try { stream = Native.Files.OpenRead(e.LocalPath, e.Info.Size); }
+        try { stream = e.OpenLocal(); }
         catch (NativeException) { return (e, null); }
         if (stream is ReadOnlyFileStream file && sampler.Advise(file)) file.WillNeed();
         var opened = new Opened(stream);

@@ -12,7 +12,15 @@ internal readonly record struct TreeEntry(string RelativePath, string LocalPath,
     /// <summary>Extended attributes, when asked for (ExportOptionsBase.Xattrs).</summary>
     public IReadOnlyList<(string Name, byte[] Value)>? Xattrs { get; init; }
 
-    public FileData OpenData() => Open?.Invoke() ?? FileData.FromLocal(LocalPath, Info);
+    /// <summary>The walked folder that holds it and its name there: opened relative to it while the walk is in it.</summary>
+    public OpenFolder? Folder { get; init; }
+    public byte[]? Name { get; init; }
+
+    /// <summary>Opens the file read-only: relative to its folder while that is open, else by its path.</summary>
+    public Stream OpenLocal() =>
+        (Folder is not null && Name is not null ? Folder.TryOpenRead(Name, Info.Size) : null) ?? Files.OpenRead(LocalPath, Info.Size);
+
+    public FileData OpenData() => Open?.Invoke() ?? FileData.FromOpened(OpenLocal(), Info);
 }
 
 /// <summary>
@@ -56,16 +64,16 @@ internal static class TreeWalker
 
         // Files with several names: the first name met is the file, the others hard links to it (as tar and cp -a keep them).
         var linked = new Dictionary<(ulong, ulong), string>();
-        var stack = new Stack<(IEnumerator<DirectoryEntries.Name> Children, string Local, string Rel)>();
+        var stack = new Stack<(OpenFolder Folder, IEnumerator<DirectoryEntries.Name> Children, string Local, string Rel)>();
         var first = Open(localRoot, rootName, onError);
         if (first is null) yield break;
-        stack.Push((first, localRoot, rootName));
+        stack.Push((first, first.Names().GetEnumerator(), localRoot, rootName));
         try
         {
             while (stack.Count > 0)
             {
                 ct.ThrowIfCancellationRequested();
-                var (children, dir, rel) = stack.Peek();
+                var (folder, children, dir, rel) = stack.Peek();
                 bool more;
                 try { more = children.MoveNext(); }
                 catch (NativeException ex)
@@ -76,6 +84,7 @@ internal static class TreeWalker
                 if (!more)
                 {
                     children.Dispose();
+                    folder.Dispose();
                     stack.Pop();
                     continue;
                 }
@@ -83,13 +92,14 @@ internal static class TreeWalker
                 string local = dir + "/" + name.Text;
                 string childRel = Join(rel, name.Text);
                 Stat.Info info;
-                try { info = Stat.LstatInfo(local); }
+                try { info = folder.Lstat(name.Bytes); }
                 catch (NativeException ex) { onError(childRel, ex.Message); continue; }
                 if (info.Kind == Stat.Kind.Missing) continue;
                 // Filtered before hard links are paired: a link whose first name is left out is written as the file.
                 if (filter is not null && info.Kind != Stat.Kind.Directory && !filter.Keeps(name.Text)) continue;
                 var entry = Entry(local, childRel, info, onError);
                 if (entry is null) continue;
+                entry = entry.Value with { Folder = folder, Name = name.Bytes };
                 if (info.Kind == Stat.Kind.File && info.Links > 1)
                 {
                     if (linked.TryGetValue((info.Device, info.Inode), out var firstName))
@@ -98,12 +108,16 @@ internal static class TreeWalker
                 }
                 yield return entry.Value;
                 if (recurse && info.Kind == Stat.Kind.Directory && Open(local, childRel, onError) is { } sub)
-                    stack.Push((sub, local, childRel));
+                    stack.Push((sub, sub.Names().GetEnumerator(), local, childRel));
             }
         }
         finally
         {
-            foreach (var (children, _, _) in stack) children.Dispose();
+            foreach (var (folder, children, _, _) in stack)
+            {
+                children.Dispose();
+                folder.Dispose();
+            }
         }
     }
 
@@ -118,9 +132,9 @@ internal static class TreeWalker
         return new TreeEntry(rel, local, info, target);
     }
 
-    private static IEnumerator<DirectoryEntries.Name>? Open(string local, string rel, Action<string, string> onError)
+    private static OpenFolder? Open(string local, string rel, Action<string, string> onError)
     {
-        try { return DirectoryEntries.Read(local).GetEnumerator(); }
+        try { return OpenFolder.Open(local); }
         catch (NativeException ex)
         {
             onError(rel.Length == 0 ? "." : rel, ex.Message);
