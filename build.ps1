@@ -196,20 +196,23 @@ function Invoke-CleanTask {
 }
 
 function Invoke-UnitTests {
-    # Returns @{ Passed; Failed; Skipped; RunnerError }
+    # Returns @{ Passed; Failed; Skipped; RunnerError; Failures }
     Write-Step 'xunit: tests/Unit'
     $trx = Join-Path $ResultsDir 'unit.trx'
     if (Test-Path $trx) { Remove-Item $trx -Force }
     & dotnet test (Join-Path $Root 'tests/Unit') -c $Configuration --nologo `
         --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $ResultsDir | Out-Host
     $exit = $LASTEXITCODE
-    $r = @{ Passed = 0; Failed = 0; Skipped = 0; RunnerError = $null }
+    $r = @{ Passed = 0; Failed = 0; Skipped = 0; RunnerError = $null; Failures = @() }
     if (-not (Test-Path $trx)) {
         $r.RunnerError = "dotnet test exited with $exit and wrote no $trx"
         return $r
     }
     try {
-        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+        $run = ([xml](Get-Content $trx -Raw)).TestRun
+        $counters = $run.ResultSummary.Counters
+        $r.Failures = @($run.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+            ForEach-Object { "$($_.testName): $($_.Output.ErrorInfo.Message)" })
         $get = { param($Name) $v = $counters.GetAttribute($Name); if ($v) { [int]$v } else { 0 } }
         $r.Passed = & $get 'passed'
         $r.Failed = (& $get 'failed') + (& $get 'error') + (& $get 'timeout') + (& $get 'aborted')
@@ -237,9 +240,9 @@ function Get-PesterManifest {
 }
 
 function Invoke-PesterTests {
-    # Returns @{ Passed; Failed; Skipped; RunnerError }
+    # Returns @{ Passed; Failed; Skipped; RunnerError; Failures }
     Write-Step 'Pester: tests/Pester/*.Tests.ps1'
-    $r = @{ Passed = 0; Failed = 0; Skipped = 0; RunnerError = $null }
+    $r = @{ Passed = 0; Failed = 0; Skipped = 0; RunnerError = $null; Failures = @() }
     $files = @(Get-ChildItem (Join-Path $Root 'tests/Pester') -Filter '*.Tests.ps1' -File -Recurse -ErrorAction SilentlyContinue |
         Sort-Object FullName | ForEach-Object FullName)
     if ($files.Count -eq 0) {
@@ -274,6 +277,12 @@ $result = Invoke-Pester -Configuration $config
     TotalCount            = [int]$result.TotalCount
     FailedBlocksCount     = [int]$result.FailedBlocksCount
     FailedContainersCount = [int]$result.FailedContainersCount
+    # What failed, by name and first error line, so that the last lines of a CI log say it.
+    Failures              = @(
+        @($result.Failed) + @($result.FailedBlocks) | Where-Object { $_ } | ForEach-Object {
+            "$($_.ExpandedPath): $(@($_.ErrorRecord)[0])" }
+        @($result.FailedContainers) | Where-Object { $_ } | ForEach-Object {
+            "$($_.Item): $(@($_.ErrorRecord)[0])" })
 } | ConvertTo-Json | Set-Content -Path $SummaryPath -Encoding utf8
 exit 0
 '@
@@ -294,6 +303,7 @@ exit 0
     $s = Get-Content $summary -Raw | ConvertFrom-Json
     $r.Passed = $s.PassedCount
     $r.Skipped = $s.SkippedCount
+    $r.Failures = @($s.Failures | Where-Object { $_ })
     # Containers that failed (parse errors, failing top-level code) run no test: count each once.
     $r.Failed = $s.FailedCount + $s.FailedContainersCount
     if ($s.Result -ne 'Passed' -and $r.Failed -eq 0) {
@@ -320,6 +330,13 @@ function Invoke-TestTask {
     Write-Host ''
     Write-Host "xunit:  $($unit.Passed) passed, $($unit.Failed) failed, $($unit.Skipped) skipped"
     Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    $failures = @($unit.Failures) + @($pester.Failures) | Where-Object { $_ }
+    foreach ($f in ($failures | Select-Object -First 10)) {
+        # One line each, cut short: the end of a CI log is what gets read.
+        $line = ($f -replace '\s+', ' ').Trim()
+        if ($line.Length -gt 400) { $line = $line.Substring(0, 400) + '...' }
+        Write-Host "  failed: $line" -ForegroundColor Red
+    }
     foreach ($p in $problems) { Write-Host "FAILED: $p" -ForegroundColor Red }
     Write-Host "$passed passed, $failed failed, $skipped skipped"
     return ($problems.Count -eq 0)

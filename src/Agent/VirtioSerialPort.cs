@@ -94,8 +94,10 @@ public sealed unsafe partial class VirtioSerialPort : IDisposable
     /// Writes all of data (at most MaxWrite: one virtio buffer). Throws when no host is connected:
     /// the bytes would otherwise wait for, and go to, the next connection. While unannounced()
     /// says the host's "port open" may still be on its way (see PortServer), it waits for it instead.
+    /// While no byte went out and the port has no room, throws once abandoned() says the
+    /// connection is over (a new host opened the port, and this writer holds up its answer).
     /// </summary>
-    public void Write(ReadOnlySpan<byte> data, Func<bool> unannounced)
+    public void Write(ReadOnlySpan<byte> data, Func<bool> unannounced, Func<bool> abandoned)
     {
         long waited = 0;
         fixed (byte* p = data)
@@ -109,7 +111,9 @@ public sealed unsafe partial class VirtioSerialPort : IDisposable
                 if (err == EINTR) continue;
                 if (err != EAGAIN) throw new IOException($"writing {Name}: {new Win32Exception(err).Message}");
                 // EAGAIN: the host's queue is full, or no host is connected (then poll says POLLHUP).
-                short got = Poll(POLLOUT, 1000);
+                // A write of one buffer goes whole or not at all, so giving up here cuts no record.
+                if (done == 0 && abandoned()) throw new IOException($"writing {Name}: the connection was replaced");
+                short got = Poll(POLLOUT, 100);
                 if ((got & (POLLHUP | POLLERR)) != 0)
                 {
                     if (!unannounced() || ++waited > 2000) throw new IOException($"writing {Name}: the host closed the connection");

@@ -14,10 +14,10 @@ namespace RestoreTools.Agent;
 /// <summary>
 /// A Kestrel transport over the restore VM's virtio-serial ports: a port is one byte stream, not a
 /// listener, so each port carries one HTTP connection at a time and the host opens as many ports
-/// as it wants connections (VirtioSerialConnector on the host). A connection starts with the first
-/// bytes a newly connected host sends and ends when the host disconnects. The guest cannot close
-/// a port's stream, so what it sends is framed (VirtioSerialFraming): when Kestrel ends a
-/// connection, an end frame tells the host.
+/// as it wants connections (VirtioSerialConnector on the host). Both ways go in records
+/// (VirtioSerialFraming): a connection starts at the host's Open record, which the agent echoes
+/// before its answers, and ends at the next Open or when the host disconnects. The guest cannot
+/// close a port's stream: when Kestrel ends a connection, an End record tells the host.
 /// </summary>
 public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
@@ -38,7 +38,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         var opened = ports.Select(p => VirtioSerialPort.Open(p.Name, p.Device)).ToList();
         foreach (var port in opened)
             if (PortWakeup.Enabled && !port.EnableSignals()) log.Warn($"virtio-serial: no SIGIO for {port.Name}: it naps while unused");
-        return ValueTask.FromResult<IConnectionListener>(new Listener(ep, opened));
+        return ValueTask.FromResult<IConnectionListener>(new Listener(ep, opened, log));
     }
 
     /// <summary>
@@ -88,10 +88,10 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>();
         private readonly List<PortServer> _servers;
 
-        public Listener(VirtioSerialEndPoint endPoint, List<VirtioSerialPort> ports)
+        public Listener(VirtioSerialEndPoint endPoint, List<VirtioSerialPort> ports, AgentLog log)
         {
             EndPoint = endPoint;
-            _servers = ports.Select(p => new PortServer(p, _accepted.Writer)).ToList();
+            _servers = ports.Select(p => new PortServer(p, _accepted.Writer, log)).ToList();
         }
 
         public EndPoint EndPoint { get; }
@@ -124,6 +124,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
     /// </summary>
     private sealed class PortServer
     {
+        private readonly AgentLog log;
         private readonly VirtioSerialPort _port;
         private readonly ChannelWriter<ConnectionContext> _accepted;
         private readonly object _writeLock = new();
@@ -135,8 +136,9 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         // connected (a read found it open and empty, or a write went through) and then reads 0.
         private volatile bool _hostSeen;
 
-        public PortServer(VirtioSerialPort port, ChannelWriter<ConnectionContext> accepted)
+        public PortServer(VirtioSerialPort port, ChannelWriter<ConnectionContext> accepted, AgentLog log)
         {
+            this.log = log;
             _port = port;
             _accepted = accepted;
             new Thread(ReadLoop) { IsBackground = true, Name = "vport " + port.Name }.Start();
@@ -145,7 +147,7 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         private void ReadLoop()
         {
             var buffer = new byte[64 * 1024];
-            bool draining = false;   // the connection ended on this side: drop what comes until the host goes
+            var parser = new VirtioSerialFrameParser();
             int idle = 0, unannounced = 0;
             while (true)
             {
@@ -168,8 +170,8 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
                 if (n == 0)
                 {
                     unannounced = 0;
-                    HostGone();
-                    draining = false;
+                    EndSession(hostGone: true);
+                    parser.Reset();
                     // No host: SIGIO says when one connects (the 1 s is a safety net); without it, naps.
                     if (PortWakeup.Enabled) PortWakeup.Wait(signals, 1000);
                     else Thread.Sleep(idle < 100 ? 1 : idle < 300 ? 5 : 20);
@@ -177,26 +179,43 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
                     continue;
                 }
                 idle = 0;
-                if (_session is { Ended: true }) draining = true;
-                if (draining) continue;
-                if (_session is null)
-                {
-                    lock (_writeLock) _session = new Session(this, ++_generation);
-                    if (!_accepted.TryWrite(_session)) { _session.Abort(new ConnectionAbortedException("the agent is stopping")); continue; }
-                }
-                _session.Deliver(buffer.AsMemory(0, n));
+                parser.Feed(buffer.AsSpan(0, n), Opened, Received, Garbled);
             }
         }
 
-        private void HostGone()
+        /// <summary>A host's Open: whatever connection the port carried is over, this one starts.</summary>
+        private void Opened(ulong nonce)
         {
+            EndSession(hostGone: false);
+            Session s;
+            lock (_writeLock) _session = s = new Session(this, Volatile.Read(ref _generation), nonce);
+            if (!_accepted.TryWrite(s)) s.Abort(new ConnectionAbortedException("the agent is stopping"));
+        }
+
+        private void Received(ReadOnlySpan<byte> data)
+        {
+            // Nothing before a host's Open, and nothing once Kestrel ended the connection (until the next Open).
+            if (_session is { Ended: false } s) s.Deliver(data);
+        }
+
+        private void Garbled(string what)
+        {
+            // Only a host that died in the middle of a record, or not ours: its connection cannot go on.
+            log.Warn($"virtio-serial: {_port.Name}: the host sent {what}: dropping its bytes until it disconnects");
+            EndSession(hostGone: false);
+        }
+
+        /// <summary>Ends the port's connection, if any; hostGone: the host disconnected (read gave 0), not just opened anew.</summary>
+        private void EndSession(bool hostGone)
+        {
+            // First, outside the lock: a writer that holds it, waiting for room on the port, sees this and gives up.
+            Interlocked.Increment(ref _generation);
             Session? s;
             lock (_writeLock)
             {
                 s = _session;
                 _session = null;
-                _generation++;
-                _hostSeen = false;
+                if (hostGone) _hostSeen = false;
             }
             s?.EndInput();
         }
@@ -206,8 +225,8 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         {
             lock (_writeLock)
             {
-                if (generation != _generation) throw new IOException($"{_port.Name}: the host closed the connection");
-                _port.Write(frame, () => !_hostSeen);
+                if (generation != Volatile.Read(ref _generation)) throw new IOException($"{_port.Name}: the host closed the connection");
+                _port.Write(frame, () => !_hostSeen, () => Volatile.Read(ref _generation) != generation);
                 _hostSeen = true;
             }
         }
@@ -218,16 +237,18 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
     {
         private readonly PortServer _server;
         private readonly int _generation;
+        private readonly ulong _nonce;
         private readonly Pipe _in = new(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, useSynchronizationContext: false));
         private readonly Pipe _out = new(new PipeOptions(pauseWriterThreshold: 512 * 1024, resumeWriterThreshold: 256 * 1024, useSynchronizationContext: false));
         private readonly CancellationTokenSource _closed = new();
         private readonly Thread _pump;
         private int _ended;
 
-        public Session(PortServer server, int generation)
+        public Session(PortServer server, int generation, ulong nonce)
         {
             _server = server;
             _generation = generation;
+            _nonce = nonce;
             ConnectionClosed = _closed.Token;
             _pump = new Thread(Pump) { IsBackground = true, Name = "vport out" };
             _pump.Start();
@@ -245,9 +266,10 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
         public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
 
         /// <summary>Bytes from the host (on the reader thread; waits while Kestrel has 256 KiB unread).</summary>
-        public void Deliver(ReadOnlyMemory<byte> data)
+        public void Deliver(ReadOnlySpan<byte> data)
         {
-            var result = _in.Writer.WriteAsync(data).AsTask().GetAwaiter().GetResult();
+            _in.Writer.Write(data);
+            var result = _in.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
             if (result.IsCompleted) Interlocked.Exchange(ref _ended, 1);
         }
 
@@ -258,13 +280,15 @@ public sealed class VirtioSerialTransportFactory(AgentLog log) : IConnectionList
             try { _closed.Cancel(); } catch (ObjectDisposedException) { }
         }
 
-        /// <summary>Kestrel's answers, in frames of up to 32 KiB as the port takes them, then the end frame.</summary>
+        /// <summary>The host's Open echoed, then Kestrel's answers in frames of up to 32 KiB as the port takes them, then the end frame.</summary>
         private void Pump()
         {
             var frame = new byte[VirtioSerialPort.MaxWrite];
             var reader = _out.Reader;
             try
             {
+                VirtioSerialFraming.WriteOpen(frame, _nonce);
+                _server.Write(_generation, frame.AsSpan(0, VirtioSerialFraming.OpenSize));
                 while (true)
                 {
                     var result = reader.ReadAsync().AsTask().GetAwaiter().GetResult();

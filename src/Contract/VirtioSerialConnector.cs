@@ -7,13 +7,12 @@ namespace RestoreTools.Contract;
 /// holds, per port N, qemu's socket port-N.sock (a chardev server that takes one client at a
 /// time: a second connect would sit in its backlog unanswered) and port-N.lock: a client takes a
 /// free port by locking its file (flock, through FileShare.None), so processes and connections
-/// share the ports without asking each other, and a client that dies frees its port.
+/// share the ports without asking each other, and a client that dies frees its port. A port is
+/// free again as soon as its connection closed: connections are told apart by their Open records
+/// (VirtioSerialFraming), not by the time between them.
 /// </summary>
 public sealed class VirtioSerialConnector(string directory)
 {
-    /// <summary>How long a port stays locked after its connection closed (see VirtioSerialStream).</summary>
-    public static TimeSpan Quarantine { get; set; } = TimeSpan.FromMilliseconds(300);
-
     public string Directory { get; } = directory;
 
     public static string SocketPath(string directory, int port) => Path.Combine(directory, $"port-{port}.sock");
@@ -34,7 +33,6 @@ public sealed class VirtioSerialConnector(string directory)
                 try
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath(Directory, i)), ct);
-                    return new VirtioSerialStream(socket, held, Quarantine);
                 }
                 catch
                 {
@@ -42,6 +40,7 @@ public sealed class VirtioSerialConnector(string directory)
                     held.Dispose();
                     throw;
                 }
+                return await VirtioSerialStream.OpenAsync(socket, held, ct);
             }
             // Every port is in use: wait for one (the agent serves at most that many connections at once).
             await Task.Delay(10, ct);

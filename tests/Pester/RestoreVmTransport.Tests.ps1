@@ -98,6 +98,37 @@ Describe 'The restore VM over virtio-serial (the default without vhost-vsock)' {
         finally { $client.Dispose() }
     }
 
+    It 'gives each connection its own answer, after many connections given up in the middle' {
+        # Requests given up after a few ms leave their answers on the way, and their ports are taken
+        # again at once: each connection takes only what comes after the agent's echo of its Open.
+        $client = [RestoreTools.Contract.AgentClient]::WithTokenFile($Vm.Endpoint, $Vm.TokenFile)
+        try {
+            $given = 0
+            foreach ($i in 1..60) {
+                $hasty = [RestoreTools.Contract.AgentClient]::WithTokenFile($Vm.Endpoint, $Vm.TokenFile)
+                $hasty.RequestTimeout = [TimeSpan]::FromMilliseconds(1 + $i % 25)
+                try {
+                    switch ($i % 3) {
+                        0 { $null = $hasty.GetStatus() }
+                        1 { $null = @($hasty.List('/xport/raw')) }
+                        2 { $s = $hasty.OpenRead('/xport/raw/big.bin'); $null = $s.Read([byte[]]::new(100), 0, 100); $s.Dispose() }
+                    }
+                }
+                catch { $given++ }
+                finally { $hasty.Dispose() }
+                if ($i % 4 -eq 0) {
+                    @($client.GetDisks()).Name | Should -Be @('xport')
+                    $client.GetStatus().Disks | Should -Be 1
+                    @($client.List('/xport/raw/docs')).Name | Should -Be @('readme.txt')
+                }
+            }
+            Write-Host "    $given of 60 hasty requests were given up"
+            $given | Should -BeGreaterThan 0
+            @(Get-InterleavedHashes @($client.OpenRead('/xport/raw/big.bin')))[0] | Should -Be $BigHash
+        }
+        finally { $client.Dispose() }
+    }
+
     It 'resumes the boot snapshot over virtio-serial too' {
         $Vm.Boot | Should -Be 'snapshot'
         $again = Start-RestoreVM -Image @{ xport = $Img } -New -IdleTimeoutSeconds 300
